@@ -1,0 +1,42 @@
+# The few commands a contributor needs. Every target sets itself up on a fresh machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip
+STAMP := $(VENV)/.installed
+OUT ?= runs/quickstart
+
+.PHONY: setup test test-fast demo lint format bench test-verl clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	PIP_CONSTRAINT=constraints.txt $(PIP) install --quiet --upgrade pip
+	PIP_CONSTRAINT=constraints.txt $(PIP) install --quiet torch==2.13.0
+	PIP_CONSTRAINT=constraints.txt $(PIP) install --quiet -e '.[train,eval,dev]'
+	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.startswith('2.13.0') else 'wrong torch ' + v)"
+	touch $(STAMP)
+
+test: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q
+
+test-fast: setup
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"
+
+demo: setup
+	HF_HUB_OFFLINE=1 $(BIN)/srpo quickstart --out $(OUT)
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: setup
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: setup
+	$(BIN)/python bench/reward.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache
