@@ -1,0 +1,149 @@
+"""Crash-safe, resumable JSONL output for every long-running step (curation, evaluation).
+
+Results are appended one JSON line per record and flushed as they arrive, so a process killed at any
+moment loses at most the line it was writing. On reopening, a truncated last line is cut off (that
+record is simply redone), ids already present are reported as done, and failures live in
+`<output>.errors.jsonl` with their reason. Records that failed before are retried by a rerun; the errors
+file is compacted so that, after a run finishes, every id is in exactly one of the two files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def errors_path_for(output: str | os.PathLike) -> Path:
+    """`out.jsonl` → `out.errors.jsonl`."""
+    p = Path(output)
+    stem = p.name[: -len(".jsonl")] if p.name.endswith(".jsonl") else p.name
+    return p.with_name(stem + ".errors.jsonl")
+
+
+def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """Complete JSON lines of a journal file; a torn last line (no newline, bad JSON) is skipped."""
+    p = Path(path)
+    if not p.exists():
+        return
+    with p.open("rb") as f:
+        for raw in f:
+            if not raw.endswith(b"\n"):
+                return  # torn write from a killed process
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+class Journal:
+    """Append-only results file plus errors file, keyed by `key` (default "id").
+
+    Use as a context manager::
+
+        with Journal("out.jsonl") as j:
+            for s in samples:
+                if s.id in j.done:
+                    continue
+                j.write({"id": s.id, ...})      # or j.fail(s.id, "reason")
+    """
+
+    def __init__(self, path: str | os.PathLike, key: str = "id", fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.errors_path = errors_path_for(self.path)
+        self.key = key
+        self.fsync = fsync
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _cut_torn_tail(self.path)
+        _cut_torn_tail(self.errors_path)
+        self.done: set[str] = {str(r[key]) for r in iter_jsonl(self.path) if key in r}
+        self.previous_errors: dict[str, dict[str, Any]] = {}
+        for r in iter_jsonl(self.errors_path):
+            if key in r and str(r[key]) not in self.done:
+                self.previous_errors[str(r[key])] = r
+        self.written = 0
+        self.failed = 0
+        self._out = self.path.open("a", encoding="utf-8")
+        self._err = self.errors_path.open("a", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        """Append one finished record (it must carry the key)."""
+        rid = str(record[self.key])
+        self._append(self._out, record)
+        self.done.add(rid)
+        self.written += 1
+
+    def fail(self, rid: str, reason: str, **extra: Any) -> None:
+        """Record that `rid` failed, with a reason a user can act on."""
+        self._append(self._err, {self.key: rid, "error": reason, **extra})
+        self.failed += 1
+
+    def _append(self, f, record: dict[str, Any]) -> None:
+        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        f.flush()
+        if self.fsync:
+            os.fsync(f.fileno())
+
+    def close(self) -> None:
+        """Close both files and compact the errors file (last error per id, none for done ids)."""
+        if self._out.closed:
+            return
+        self._out.close()
+        self._err.close()
+        compact_errors(self.errors_path, self.done, self.key)
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def compact_errors(errors_path: Path, done: set[str], key: str = "id") -> None:
+    """Rewrite the errors file atomically: one line per failed id (the latest), none for done ids."""
+    if not errors_path.exists():
+        return
+    latest: dict[str, dict[str, Any]] = {}
+    for r in iter_jsonl(errors_path):
+        if key in r and str(r[key]) not in done:
+            latest[str(r[key])] = r
+    tmp = errors_path.with_name(errors_path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for r in latest.values():
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, errors_path)
+    if not latest:
+        errors_path.unlink(missing_ok=True)
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Truncate a file back to its last newline (a killed writer may leave half a line)."""
+    if not path.exists():
+        return
+    with path.open("rb+") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        # Walk back to the previous newline in chunks.
+        pos = size
+        while pos > 0:
+            step = min(65536, pos)
+            f.seek(pos - step)
+            chunk = f.read(step)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                f.truncate(pos - step + nl + 1)
+                return
+            pos -= step
+        f.truncate(0)
