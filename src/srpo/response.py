@@ -74,11 +74,7 @@ class ParsedResponse:
     @property
     def is_five_block(self) -> bool:
         """Exactly think, answer, reflection, think, answer; each non-empty; nothing else around them."""
-        return (
-            self.clean
-            and self.kinds == FIVE_BLOCKS
-            and all(b.content.strip() for b in self.blocks)
-        )
+        return self.clean and self.kinds == FIVE_BLOCKS and all(b.content.strip() for b in self.blocks)
 
 
 def parse_response(text: str) -> ParsedResponse:
