@@ -179,7 +179,8 @@ def _iter_dir(p: Path, split: str | None) -> Iterator[RawRow]:
         splits = json.loads((p / "dataset_dict.json").read_text()).get("splits", [])
         chosen = split or ("train" if "train" in splits else (splits[0] if len(splits) == 1 else None))
         if chosen not in splits:
-            raise DataError(f"{p}: a DatasetDict with splits {splits}; choose one with --split")
+            asked = f"no split {split!r}: " if split else ""
+            raise DataError(f"{p}: {asked}a DatasetDict with splits {splits}; choose one with --split")
         yield from _iter_dir(p / chosen, None)
         return
     if (p / "state.json").exists():

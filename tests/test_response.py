@@ -1,0 +1,75 @@
+"""`parse_response`: the one reader of the five-block reflection format."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srpo.response import FIVE_BLOCKS, boxed, five_block_response, parse_response
+
+GOOD = "<think>a</think>\n<answer>\\boxed{1}</answer>\n<reflection>r</reflection>\n<think>b</think>\n<answer>2</answer>\n"
+
+# response → (kinds, clean, five_block, first_answer, final_answer)
+CASES = [
+    (GOOD, FIVE_BLOCKS, True, True, "\\boxed{1}", "2"),
+    (five_block_response("a", "1", "r", "b", "2"), FIVE_BLOCKS, True, True, "1", "2"),
+    ("<think>a</think><answer>1</answer>", ("think", "answer"), True, False, "1", None),
+    ("  <think>a</think>  <answer>1</answer>  ", ("think", "answer"), True, False, "1", None),
+    ("intro <think>a</think><answer>1</answer>", ("think", "answer"), False, False, "1", None),
+    ("<think>a</think><answer>1</answer> trailing", ("think", "answer"), False, False, "1", None),
+    (
+        "<think>a</think><answer>1</answer><reflection> </reflection><think>b</think><answer>2</answer>",
+        FIVE_BLOCKS,
+        True,
+        False,
+        "1",
+        "2",
+    ),
+    ("<think>a<answer>1</answer></think>", ("think",), False, False, None, None),
+    ("<think>a</think><answer>1", ("think",), False, False, None, None),
+    ("</think><think>a</think>", ("think",), False, False, None, None),
+    ("<think>a</answer></think>", ("think",), False, False, None, None),
+    ("no tags at all", (), False, False, None, None),
+    ("", (), True, False, None, None),
+    ("<THINK>a</THINK>", (), False, False, None, None),
+    ("<answer>1</answer><answer>2</answer><answer>3</answer>", ("answer",) * 3, True, False, "1", "3"),
+]
+
+
+@pytest.mark.parametrize("text,kinds,clean,five,first,final", CASES)
+def test_parse_table(text, kinds, clean, five, first, final):
+    p = parse_response(text)
+    assert p.kinds == kinds
+    assert p.clean is clean
+    assert p.is_five_block is five
+    assert p.first_answer == first
+    assert p.final_answer == final
+
+
+def test_boxed():
+    assert boxed(" 3 ") == "\\boxed{3}"
+    assert boxed("\\boxed{3}") == "\\boxed{3}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            list("ab <>/") + ["<think>", "</think>", "<answer>", "</answer>", "<reflection>", "</reflection>"]
+        )
+    ).map("".join)
+)
+def test_never_raises_and_blocks_are_ordered(text):
+    p = parse_response(text)
+    ends = [b.end for b in p.blocks]
+    assert ends == sorted(ends)
+    for b in p.blocks:
+        assert text[b.start : b.end].startswith(f"<{b.kind}>")
+
+
+def test_hostile_sizes_parse():
+    assert len(parse_response("<think>" * 100_000).blocks) == 0
+    assert len(parse_response("<think>x</think>" * 50_000).blocks) == 50_000
+    assert parse_response("x" * 1_000_000).clean is False
+    assert parse_response(None).blocks == ()  # type: ignore[arg-type]
