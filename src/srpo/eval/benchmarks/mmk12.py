@@ -1,0 +1,82 @@
+"""MMK12: K-12 multimodal maths, physics, chemistry and biology questions (MM-Eureka's evaluation set).
+
+Layout: the Hugging Face release, `data/test-*.parquet` (or a `save_to_disk` folder, or JSONL exported
+from it) with `id`, `question` (options, when any, are written into the question), `answer` (an option
+letter or a value), `subject` and `image` (`{bytes, path}`).
+
+Scoring, as MM-Eureka's: an option-letter reference is compared with the predicted option letter (an
+answer that repeats an option's text counts as its letter); any other reference by math equivalence
+(`srpo.grading.is_equivalent`, math-verify with numeric tolerance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from srpo.data.sample import Sample
+from srpo.eval.benchmarks.base import (
+    Benchmark,
+    Verdict,
+    default_extract,
+    image_root_for,
+    images_of,
+    register,
+    rows_of,
+)
+from srpo.eval.normalise import option_letter, options_in_text, same_text, unwrap
+
+
+def load(path: Path) -> Iterator[Sample]:
+    root: Path | None = None
+    for _, row in rows_of(path, "MMK12", ("id", "question", "answer")):
+        images = images_of(row.get("image") or row.get("images"))
+        if root is None:
+            root = image_root_for(Path(path), images)
+        yield Sample(
+            id=str(row["id"]),
+            question=str(row["question"]),
+            answer=str(row["answer"]),
+            images=images,
+            meta={"category": row.get("subject") or "unknown", "image_root": str(root)},
+        )
+
+
+def prompt(sample: Sample) -> str:
+    return sample.question.strip()
+
+
+def _gold_letter(sample: Sample) -> str | None:
+    gold = sample.answer.strip()
+    return gold.upper() if len(gold) == 1 and gold.upper() in "ABCDEFGH" else None
+
+
+def score(extraction: str | None, sample: Sample) -> Verdict:
+    if extraction is None or not extraction.strip():
+        return Verdict(None, False)
+    gold_letter = _gold_letter(sample)
+    if gold_letter is not None:
+        letter = option_letter(extraction)
+        if letter is None:
+            options = options_in_text(sample.question)
+            letter = next((k for k, text in options.items() if same_text(extraction, text)), None)
+        if letter is None:
+            return Verdict(unwrap(extraction), False)
+        return Verdict(letter, letter == gold_letter)
+    from srpo.grading import is_equivalent
+
+    pred = unwrap(extraction)
+    return Verdict(pred, same_text(pred, sample.answer) or is_equivalent(pred, sample.answer))
+
+
+BENCHMARK = register(
+    Benchmark(
+        name="mmk12",
+        summary="MMK12: K-12 maths/physics/chemistry/biology; option letters or math equivalence, by subject.",
+        load=load,
+        prompt=prompt,
+        score=score,
+        extract=default_extract,
+        groups=("category",),
+    )
+)

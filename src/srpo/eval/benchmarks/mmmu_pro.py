@@ -1,0 +1,113 @@
+"""MMMU-Pro: multi-discipline multiple choice with up to ten options, standard and vision settings.
+
+Layout: the Hugging Face release's folders `standard (10 options)/`, `standard (4 options)/` and
+`vision/`, each of `test-*.parquet` files; pass one folder or file. Standard rows: `id`, `question`
+(with `<image 1>` placeholders), `options` (a Python-literal list in a string, or a list), `answer` (a
+letter), `subject`, `topic_difficulty`, `img_type`, `image_1` … `image_7`. Vision rows: `id`, `image`
+(a screenshot holding question and options), `options`, `answer`, `subject`.
+
+Scoring, after MMMU's `parse_multi_choice_response`: the option letter of the answer ("B", "(B)", "B.",
+"Answer: B"); failing that, the last "(X)" in the text; failing that, the option whose text the answer
+repeats. The official code then guesses a random letter; here an answer with no option scores wrong.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from srpo.data.files import DataError
+from srpo.data.sample import Sample
+from srpo.eval.benchmarks.base import (
+    Benchmark,
+    Verdict,
+    default_extract,
+    image_root_for,
+    images_of,
+    register,
+    render_choices,
+    rows_of,
+)
+from srpo.eval.normalise import LETTERS, option_letter, same_text, unwrap
+
+_PAREN = re.compile(r"\(([A-J])\)")
+
+
+def _options(value: object, location: str) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, str):
+        try:
+            parsed = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parsed = None
+        if isinstance(parsed, list):
+            return [str(v) for v in parsed]
+    raise DataError(f"{location}: 'options' must be a list or a string holding a Python list")
+
+
+def load(path: Path) -> Iterator[Sample]:
+    root: Path | None = None
+    for location, row in rows_of(path, "MMMU-Pro", ("id", "options", "answer")):
+        vision = row.get("question") is None
+        images = (
+            images_of(row.get("image"))
+            if vision
+            else images_of(*(row.get(f"image_{k}") for k in range(1, 8)))
+        )
+        if root is None:
+            root = image_root_for(Path(path), images)
+        yield Sample(
+            id=str(row["id"]),
+            question="" if vision else str(row["question"]),
+            answer=str(row["answer"]).strip(),
+            images=images,
+            choices=_options(row["options"], location),
+            rationale=row.get("explanation") or None,
+            meta={
+                "category": row.get("subject") or "unknown",
+                "setting": "vision" if vision else "standard",
+                "difficulty": row.get("topic_difficulty") or "unknown",
+                "image_root": str(root),
+            },
+        )
+
+
+def prompt(sample: Sample) -> str:
+    if sample.meta.get("setting") == "vision":
+        return (
+            "The image shows a multiple-choice question and its options. Read it, solve it, and answer with "
+            "the option letter."
+        )
+    return f"{sample.question.strip()}\n{render_choices(sample.choices)}\nAnswer with the option letter."
+
+
+def score(extraction: str | None, sample: Sample) -> Verdict:
+    if extraction is None or not extraction.strip():
+        return Verdict(None, False)
+    options = sample.choices or []
+    text = re.sub(r"^\s*(?:the\s+)?answer\s*(?:is)?\s*:?\s*", "", extraction.strip(), flags=re.I)
+    letter = option_letter(text, len(options))
+    if letter is None:
+        found = [m for m in _PAREN.findall(text) if LETTERS.index(m) < len(options)]
+        letter = found[-1] if found else None
+    if letter is None:
+        letter = next((LETTERS[i] for i, o in enumerate(options) if same_text(text, o)), None)
+    if letter is None:
+        return Verdict(unwrap(extraction), False)
+    return Verdict(letter, letter == sample.answer.upper())
+
+
+BENCHMARK = register(
+    Benchmark(
+        name="mmmu_pro",
+        summary="MMMU-Pro: multi-discipline multiple choice (4/10 options, vision setting); option letters.",
+        load=load,
+        prompt=prompt,
+        score=score,
+        extract=default_extract,
+        groups=("category", "setting", "difficulty"),
+    )
+)

@@ -1,0 +1,324 @@
+"""Score responses: pick the final and the first attempt, extract, normalise, compare, count tokens.
+
+A reflection-format response is scored on its **final** answer (the last `<answer>` block), with the
+first attempt (the first `<answer>` block) scored beside it. A response with one answer block has one
+attempt: first and final are the same. A response with no answer block is read whole by the rules.
+
+`score_generations` is `srpo eval score`: it reads the benchmark and a generations JSONL (`id`,
+`response`, optional `extraction` — an answer already extracted, e.g. by an external judge — and
+optional `first_extraction`), and writes one scored line per generation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from srpo.data.files import DataError
+from srpo.data.sample import Sample
+from srpo.eval.benchmarks import Benchmark, get_benchmark
+from srpo.journal import iter_jsonl
+from srpo.response import parse_response
+
+PROMPT_STYLES = ("reflection", "plain")
+TokenCounter = Callable[[str], int]
+JudgeFn = Callable[[list[tuple[Sample, str]]], list[str | None]]
+"""Given (sample, answer text) pairs the rules could not read, the extracted answers (None: none)."""
+
+_WORD_OR_SYMBOL = re.compile(r"\w+|[^\w\s]")
+
+
+def approx_token_count(text: str) -> int:
+    """A tokenizer-free estimate: words and single punctuation marks (close to BPE counts on English and
+    LaTeX; numbers count one per run of digits)."""
+    return len(_WORD_OR_SYMBOL.findall(text))
+
+
+def tokenizer_token_counter(model_path: str | os.PathLike) -> TokenCounter:
+    """Count with the tokenizer saved in a local model folder (no download)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
+    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+@dataclass(frozen=True)
+class Attempts:
+    """The texts the scorer reads: the final attempt, the first attempt, and how many answer blocks."""
+
+    final: str
+    first: str
+    answers: int
+
+
+def attempts_of(response: str) -> Attempts:
+    """Final = last answer block, first = first answer block; the whole response when there is none."""
+    parsed = parse_response(response)
+    answers = parsed.of("answer")
+    if not answers:
+        return Attempts(response, response, 0)
+    return Attempts(answers[-1].content, answers[0].content, len(answers))
+
+
+def format_ok(response: str, prompt_style: str) -> bool:
+    """Reflection prompt: exactly the five blocks. Plain prompt: exactly `<think>` then `<answer>`."""
+    parsed = parse_response(response)
+    if prompt_style == "reflection":
+        return parsed.is_five_block
+    return (
+        parsed.clean and parsed.kinds == ("think", "answer") and all(b.content.strip() for b in parsed.blocks)
+    )
+
+
+def reflection_tokens(response: str, count: TokenCounter) -> tuple[int, int]:
+    """(tokens inside the `<reflection>` block, tokens after the first answer block) — what reflecting costs."""
+    parsed = parse_response(response)
+    reflections = parsed.of("reflection")
+    answers = parsed.of("answer")
+    inside = count(reflections[0].content) if reflections else 0
+    after = count(response[answers[0].end :]) if len(answers) >= 2 else 0
+    return inside, after
+
+
+def score_response(
+    benchmark: Benchmark,
+    sample: Sample,
+    response: str,
+    *,
+    extraction: str | None = None,
+    first_extraction: str | None = None,
+    prompt_style: str = "reflection",
+    count_tokens: TokenCounter = approx_token_count,
+) -> dict[str, Any]:
+    """One scored line (rules only; see `score_generations` for the judge). Never raises on odd text."""
+    att = attempts_of(response)
+    given = extraction is not None
+    final_x = extraction if given else benchmark.extract(att.final)
+    if att.answers >= 2:
+        first_x = first_extraction if first_extraction is not None else benchmark.extract(att.first)
+    else:
+        first_x = final_x
+    return _finish(
+        benchmark,
+        sample,
+        response,
+        att,
+        final_x,
+        first_x,
+        "given" if given else "rules",
+        prompt_style,
+        count_tokens,
+    )
+
+
+def _finish(
+    benchmark: Benchmark,
+    sample: Sample,
+    response: str,
+    att: Attempts,
+    final_x: str | None,
+    first_x: str | None,
+    extracted_by: str,
+    prompt_style: str,
+    count_tokens: TokenCounter,
+) -> dict[str, Any]:
+    final = benchmark.score(final_x, sample)
+    first = benchmark.score(first_x, sample) if att.answers >= 2 else final
+    refl, after = reflection_tokens(response, count_tokens)
+    return {
+        "id": sample.id,
+        "prediction": final.prediction,
+        "correct": final.correct,
+        "first_prediction": first.prediction,
+        "first_correct": first.correct,
+        "answer": sample.answer,
+        "extraction": final_x,
+        "extracted_by": extracted_by if final_x is not None else None,
+        "attempts": att.answers,
+        "format_ok": format_ok(response, prompt_style),
+        "response_tokens": count_tokens(response),
+        "reflection_tokens": refl,
+        "tokens_after_first_answer": after,
+        "groups": {k: _group_value(sample.meta.get(k)) for k in benchmark.groups},
+    }
+
+
+def _group_value(value: Any) -> str:
+    if value is None or value == "":
+        return "unknown"
+    return str(value)
+
+
+def score_all(
+    benchmark: Benchmark,
+    samples: dict[str, Sample],
+    generations: Iterable[dict[str, Any]],
+    *,
+    prompt_style: str = "reflection",
+    count_tokens: TokenCounter = approx_token_count,
+    judge: JudgeFn | None = None,
+    source: str = "generations",
+) -> list[dict[str, Any]]:
+    """Score generation lines against `samples` (by id). Rules first; then, when `judge` is given, one
+    batch to the judge for every attempt the rules could not read. Unknown ids raise DataError."""
+    pending: list[tuple[Sample, str, Attempts, str | None, str | None, str]] = []
+    unknown: list[str] = []
+    seen: set[str] = set()
+    for n, gen in enumerate(generations, 1):
+        if "id" not in gen or not isinstance(gen.get("response"), str):
+            raise DataError(f"{source}: line {n}: a generation needs 'id' and a string 'response'")
+        rid = str(gen["id"])
+        if rid in seen:
+            continue  # a repeated id: the first line counts
+        seen.add(rid)
+        sample = samples.get(rid)
+        if sample is None:
+            unknown.append(rid)
+            continue
+        response = gen["response"]
+        att = attempts_of(response)
+        given = gen.get("extraction")
+        final_x = str(given) if given is not None else benchmark.extract(att.final)
+        if att.answers >= 2:
+            fx = gen.get("first_extraction")
+            first_x = str(fx) if fx is not None else benchmark.extract(att.first)
+        else:
+            first_x = final_x
+        pending.append((sample, response, att, final_x, first_x, "given" if given is not None else "rules"))
+    if unknown:
+        raise DataError(
+            f"{source}: {len(unknown)} generation id(s) are not in the benchmark data (first: "
+            f"{', '.join(unknown[:5])}); check --benchmark and --data"
+        )
+    if judge is not None:
+        pending = _apply_judge(pending, judge)
+    return [
+        _finish(benchmark, s, resp, att, fx, firstx, by, prompt_style, count_tokens)
+        for s, resp, att, fx, firstx, by in pending
+    ]
+
+
+def _apply_judge(pending: list, judge: JudgeFn) -> list:
+    asks: list[tuple[Sample, str]] = []
+    where: list[tuple[int, str]] = []
+    for i, (sample, _resp, att, fx, firstx, _by) in enumerate(pending):
+        if fx is None:
+            asks.append((sample, att.final))
+            where.append((i, "final"))
+        if att.answers >= 2 and firstx is None:
+            asks.append((sample, att.first))
+            where.append((i, "first"))
+    if not asks:
+        return pending
+    answers = judge(asks)
+    out = [list(p) for p in pending]
+    for (i, which), answer in zip(where, answers, strict=True):
+        if answer is None:
+            continue
+        if which == "final":
+            out[i][3] = answer
+            out[i][5] = "judge"
+            if out[i][2].answers < 2:
+                out[i][4] = answer
+        else:
+            out[i][4] = answer
+    return [tuple(p) for p in out]
+
+
+def load_benchmark_samples(
+    benchmark: Benchmark, data: str | os.PathLike, limit: int | None = None
+) -> dict[str, Sample]:
+    """The benchmark's samples by id, in file order (the first `limit` when given). Duplicate ids raise."""
+    out: dict[str, Sample] = {}
+    for s in benchmark.load(Path(data)):
+        if s.id in out:
+            raise DataError(f"{data}: id {s.id!r} appears twice; benchmark ids must be unique")
+        out[s.id] = s
+        if limit is not None and len(out) >= limit:
+            break
+    if not out:
+        raise DataError(f"{data}: no {benchmark.name} samples found")
+    return out
+
+
+def score_generations(
+    benchmark: str,
+    data: str | os.PathLike,
+    generations: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    prompt_style: str = "reflection",
+    tokenizer: str | os.PathLike | None = None,
+    judge_model: str | None = None,
+    judge_backend: str = "openai",
+    judge_cache: str | os.PathLike | None = None,
+    judge_options: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """`srpo eval score`: score a generations JSONL against a benchmark file and write `output` (JSONL, one
+    line per generation, rewritten whole). Returns the scored lines.
+
+    `tokenizer`: a local model folder whose tokenizer counts tokens (else `approx_token_count`).
+    `judge_model`: ask this model (through the `srpo.llm` backend `judge_backend`, cached in `judge_cache`)
+    to extract the answer where the rules find none.
+    """
+    if prompt_style not in PROMPT_STYLES:
+        raise ValueError(f"prompt style {prompt_style!r}: choose one of {', '.join(PROMPT_STYLES)}")
+    bench = get_benchmark(benchmark)
+    gens_path = Path(generations)
+    if not gens_path.is_file():
+        raise DataError(f"{gens_path}: no such generations file")
+    samples = load_benchmark_samples(bench, data)
+    counter = tokenizer_token_counter(tokenizer) if tokenizer else approx_token_count
+    judge = None
+    if judge_model:
+        from srpo.eval.judge import llm_judge
+
+        out_path = Path(output)
+        cache = judge_cache or out_path.with_name(out_path.name + ".judge-cache.jsonl")
+        judge = llm_judge(judge_model, backend=judge_backend, cache=cache, **(judge_options or {}))
+    rows = score_all(
+        bench,
+        samples,
+        _read_generations(gens_path),
+        prompt_style=prompt_style,
+        count_tokens=counter,
+        judge=judge,
+        source=str(gens_path),
+    )
+    write_jsonl(output, rows)
+    return rows
+
+
+def _read_generations(path: Path) -> Iterable[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(f"{path}:{n}: invalid JSON ({e.msg}); fix or remove the line") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path}:{n}: expected a JSON object with 'id' and 'response'")
+            yield row
+
+
+def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> None:
+    """Write rows atomically (a temporary file renamed into place)."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(p.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(tmp, p)
+
+
+def read_scores(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Scored lines of a scores JSONL."""
+    return list(iter_jsonl(path))

@@ -1,0 +1,432 @@
+"""Every benchmark: its loader on fixture files in the official layout, and its scorer on the official
+normalisation edge cases (tables of extracted answers and verdicts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from srpo.data.files import DataError
+from srpo.data.images import load_image
+from srpo.data.sample import ImageBytes
+from srpo.eval.benchmarks import BENCHMARKS, get_benchmark
+from srpo.eval.benchmarks.base import default_extract
+from srpo.eval.normalise import edit_distance, nearest_option, option_letter, options_in_text, to_number
+from srpo.eval.scoring import score_response
+
+FIX = Path(__file__).parent / "fixtures" / "eval"
+DATA = {
+    "mathvista": FIX / "mathvista" / "testmini.json",
+    "mathverse": FIX / "mathverse" / "testmini.json",
+    "mathvision": FIX / "mathvision" / "data" / "test.jsonl",
+    "olympiadbench": FIX / "olympiadbench",
+    "mmk12": FIX / "mmk12" / "data",
+    "mmmu_pro": FIX / "mmmu_pro" / "standard (10 options)",
+    "mmmu_pro_vision": FIX / "mmmu_pro" / "vision",
+    "synthetic": FIX / "synthetic" / "test.jsonl",
+}
+
+
+def samples(name: str, data: str | None = None) -> dict:
+    bench = get_benchmark(name)
+    return {s.id: s for s in bench.load(DATA[data or name])}
+
+
+# ------------------------------------------------------------------------------------------------- loaders
+
+LOADED = [
+    # benchmark, data key, ids in file order, {id: (answer, choices, {group: value})}
+    (
+        "mathvista",
+        None,
+        ["1", "2", "3", "4", "5", "6"],
+        {
+            "1": ("the square", ["the square", "the circle", "the triangle"], {"category": "general-vqa"}),
+            "3": ("1.25", None, {"task": "geometry problem solving", "grade": "high school"}),
+            "5": ("[2007, 2009]", None, {"context": "bar chart"}),
+        },
+    ),
+    (
+        "mathverse",
+        None,
+        ["1", "2", "3", "4"],
+        {
+            "1": ("B", None, {"problem_version": "Text Dominant", "category": "Plane Geometry"}),
+            "2": ("B", None, {"problem_version": "Text Only"}),
+            "4": ("60°", None, {"problem_version": "Vision Only", "subfield": "Angle"}),
+        },
+    ),
+    (
+        "mathvision",
+        None,
+        ["1", "2", "3", "4"],
+        {
+            "1": ("C", ["3", "4", "5", "6", "7"], {"category": "counting", "level": "level 1"}),
+            "2": ("12", None, {"level": "level 2"}),
+        },
+    ),
+    (
+        "olympiadbench",
+        None,
+        ["1601", "1602", "1603", "2001", "2002"],  # the theorem-proving file is skipped
+        {
+            "1602": ("$-3, 2$", None, {"category": "Math", "subfield": "Algebra"}),
+            "2001": ("$19.6$", None, {"category": "Physics", "language": "English"}),
+        },
+    ),
+    (
+        "mmk12",
+        None,
+        ["mmk12-1", "mmk12-2", "mmk12-3", "mmk12-4"],
+        {
+            "mmk12-2": ("\\frac{1}{6}", None, {"category": "math"}),
+            "mmk12-3": ("4", None, {"category": "physics"}),
+        },
+    ),
+    (
+        "mmmu_pro",
+        None,
+        ["validation_Math_1", "validation_Physics_2", "validation_Art_3"],
+        {
+            "validation_Physics_2": (
+                "C",
+                ["5 m", "10 m", "20 m", "40 m"],
+                {"setting": "standard", "difficulty": "Medium"},
+            )
+        },
+    ),
+    (
+        "mmmu_pro",
+        "mmmu_pro_vision",
+        ["test_Math_11", "test_Biology_12"],
+        {"test_Biology_12": ("A", ["cell wall", "nucleus", "ribosome", "vacuole"], {"setting": "vision"})},
+    ),
+    (
+        "synthetic",
+        None,
+        ["syn-0001", "syn-0002", "syn-0003", "syn-0004"],
+        {"syn-0002": ("B", ["3:15", "4:30", "6:00", "9:45"], {"category": "measurement", "task": "clock"})},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "ids", "expected"), LOADED, ids=[f"{x[0]}-{x[1] or ''}" for x in LOADED]
+)
+def test_loader_reads_the_official_layout(name, data, ids, expected):
+    bench = get_benchmark(name)
+    loaded = list(bench.load(DATA[data or name]))
+    assert [s.id for s in loaded] == ids
+    by_id = {s.id: s for s in loaded}
+    for sid, (answer, choices, groups) in expected.items():
+        s = by_id[sid]
+        assert s.answer == answer
+        assert s.choices == choices
+        for key, value in groups.items():
+            assert s.meta[key] == value
+    for s in loaded:
+        assert set(bench.groups) <= set(s.meta) or all(k in s.meta for k in bench.groups[:1])
+        assert bench.prompt(s).strip() or s.images  # vision-only rows may have only the image
+        for ref in s.images:  # every image resolves under the recorded root and decodes
+            assert load_image(ref, s.meta["image_root"]).size[0] > 0
+
+
+def test_every_benchmark_is_registered():
+    assert set(BENCHMARKS) == {
+        "mathvista",
+        "mathverse",
+        "mathvision",
+        "olympiadbench",
+        "mmk12",
+        "mmmu_pro",
+        "synthetic",
+    }
+    with pytest.raises(ValueError, match="unknown benchmark 'mathvistaa'.*mathvista"):
+        get_benchmark("mathvistaa")
+
+
+def test_prompts_carry_the_question_and_options():
+    assert "(B) the circle" in get_benchmark("mathvista").prompt(
+        samples("mathvista")["1"]
+    )  # the official query
+    assert "Choices:\nA. 3:15\nB. 4:30" in get_benchmark("synthetic").prompt(samples("synthetic")["syn-0002"])
+    olympiad = get_benchmark("olympiadbench").prompt(samples("olympiadbench")["2001"])
+    assert "A stone is dropped" in olympiad and "(m/s)" in olympiad  # context first, unit named
+    assert "several answers" in get_benchmark("olympiadbench").prompt(samples("olympiadbench")["1602"])
+    assert "J. 28" in get_benchmark("mmmu_pro").prompt(samples("mmmu_pro")["validation_Math_1"])
+
+
+def test_in_memory_images_come_from_parquet():
+    s = samples("mmk12")["mmk12-1"]
+    assert isinstance(s.images[0], ImageBytes) and s.images[0].format == "png"
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "message"),
+    [
+        ("mathverse", DATA["mathvision"], r"test\.jsonl:1: not a MathVerse row: missing sample_index"),
+        ("mathvision", DATA["mathverse"], r"testmini\.json:element 0: not a MathVision row: missing id"),
+        (
+            "mmmu_pro",
+            DATA["mmk12"],
+            r"test-00000-of-00001\.parquet:row 0: not a MMMU-Pro row: missing options",
+        ),
+        ("synthetic", FIX / "nope.jsonl", r"nope\.jsonl: no such file"),
+    ],
+)
+def test_wrong_file_names_the_file_and_the_record(name, path, message):
+    with pytest.raises(DataError, match=message):
+        list(get_benchmark(name).load(path))
+
+
+# ------------------------------------------------------------------------------------------------- scorers
+
+SCORES = [
+    # MathVista multiple choice: a letter maps to its option; other text goes to the nearest option.
+    ("mathvista", "1", "A", "the square", True),
+    ("mathvista", "1", "(A) the square", "the square", True),
+    ("mathvista", "1", "(a)", "the square", True),
+    ("mathvista", "1", "B", "the circle", False),
+    ("mathvista", "1", "the sqare", "the square", True),
+    ("mathvista", "1", "circle", "the circle", False),
+    ("mathvista", "1", None, None, False),
+    ("mathvista", "6", "B", "45", True),
+    ("mathvista", "6", "45", "45", True),
+    ("mathvista", "6", "45°", "45", True),
+    ("mathvista", "6", "(C) 60", "60", False),
+    # integers: int(float(x)), as the official code (so 12.7 truncates to 12)
+    ("mathvista", "2", "12", "12", True),
+    ("mathvista", "2", "12.0", "12", True),
+    ("mathvista", "2", "12.7", "12", True),
+    ("mathvista", "2", "11.9", "11", False),
+    ("mathvista", "2", "12 dots", "12", True),
+    ("mathvista", "2", "twelve", None, False),
+    # floats: rounded to `precision` (2 here)
+    ("mathvista", "3", "1.25", "1.25", True),
+    ("mathvista", "3", "1.2500", "1.25", True),
+    ("mathvista", "3", "1.249", "1.25", True),
+    ("mathvista", "3", "1.24", "1.24", False),
+    ("mathvista", "3", "5/4", "1.25", True),
+    ("mathvista", "3", "\\frac{5}{4}", "1.25", True),
+    # the unit is stripped
+    ("mathvista", "4", "8 cm", "8", True),
+    ("mathvista", "4", "8\\text{ cm}", "8", True),
+    ("mathvista", "4", "8cm", "8", True),
+    ("mathvista", "4", "x = 8", "8", True),
+    # lists compared as lists
+    ("mathvista", "5", "[2007, 2009]", "[2007, 2009]", True),
+    ("mathvista", "5", "[2007,2009]", "[2007, 2009]", True),
+    ("mathvista", "5", "2007, 2009", "[2007, 2009]", True),
+    ("mathvista", "5", "[2009, 2007]", "[2009, 2007]", False),
+    ("mathvista", "5", "[2007]", "[2007]", False),
+    # MathVerse: letters, option text written in the question, free form by equivalence
+    ("mathverse", "1", "B", "B", True),
+    ("mathverse", "1", "B:60°", "B", True),
+    ("mathverse", "1", "60°", "B", True),
+    ("mathverse", "1", "C", "C", False),
+    ("mathverse", "3", "1.5", "1.5", True),
+    ("mathverse", "3", "3/2", "3/2", True),
+    ("mathverse", "3", "2/3", "2/3", False),
+    ("mathverse", "4", "60", "60", True),
+    ("mathverse", "4", "60^\\circ", "60^\\circ", True),
+    ("mathverse", "4", "30°", "30°", False),
+    # MathVision: option letters (or an option's text), free form within 1e-6 or by equivalence
+    ("mathvision", "1", "C", "C", True),
+    ("mathvision", "1", "(C)", "C", True),
+    ("mathvision", "1", "5", "C", True),
+    ("mathvision", "1", "E", "E", False),
+    ("mathvision", "1", "F", "F", False),
+    ("mathvision", "3", "E", "E", True),
+    ("mathvision", "2", "12", "12", True),
+    ("mathvision", "2", "12.0000001", "12.0000001", True),
+    ("mathvision", "2", "12.1", "12.1", False),
+    ("mathvision", "4", "0.375", "0.375", True),
+    ("mathvision", "4", "3/8", "3/8", True),
+    # OlympiadBench: symbols dropped, percentages, tolerance, several answers in any order, units
+    ("olympiadbench", "1601", "\\frac{1}{4}", "\\frac{1}{4}", True),
+    ("olympiadbench", "1601", "0.25", "0.25", True),
+    ("olympiadbench", "1601", "25\\%", "25", True),
+    ("olympiadbench", "1601", "0.2500000001", "0.2500000001", True),
+    ("olympiadbench", "1601", "0.2501", "0.2501", False),
+    ("olympiadbench", "1602", "2, -3", "2, -3", True),
+    ("olympiadbench", "1602", "x=-3, x=2", "x=-3, x=2", True),
+    ("olympiadbench", "1602", "-3", "-3", False),
+    ("olympiadbench", "1602", "-3, 2, 5", "-3, 2, 5", False),
+    ("olympiadbench", "1603", "[1,2]", "[1,2]", True),
+    ("olympiadbench", "1603", "x \\in [1,2]", "[1,2]", True),
+    ("olympiadbench", "2001", "19.6", "19.6", True),
+    ("olympiadbench", "2001", "19.55", "19.55", True),
+    ("olympiadbench", "2001", "19.8", "19.8", False),
+    ("olympiadbench", "2001", "19.6 m/s", "19.6", True),
+    ("olympiadbench", "2001", "19.6 \\mathrm{m/s}", "19.6", True),
+    ("olympiadbench", "2002", "\\frac{mg}{k}", "\\frac{mg}{k}", True),
+    ("olympiadbench", "2002", "x = \\frac{mg}{k}", "x = \\frac{mg}{k}", True),
+    ("olympiadbench", "2002", "\\frac{k}{mg}", "\\frac{k}{mg}", False),
+    # MMK12: letters (options written into the question) or equivalence
+    ("mmk12", "mmk12-1", "B", "B", True),
+    ("mmk12", "mmk12-1", "4", "B", True),
+    ("mmk12", "mmk12-1", "C", "C", False),
+    ("mmk12", "mmk12-4", "carbon", "B", True),
+    ("mmk12", "mmk12-2", "1/6", "1/6", True),
+    ("mmk12", "mmk12-2", "\\dfrac{1}{6}", "\\dfrac{1}{6}", True),
+    ("mmk12", "mmk12-3", "4", "4", True),
+    ("mmk12", "mmk12-3", "2", "2", False),
+    # MMMU-Pro: the option letter, a "(X)" in the text, or an option's text
+    ("mmmu_pro", "validation_Math_1", "C", "C", True),
+    ("mmmu_pro", "validation_Math_1", "(C) 14", "C", True),
+    ("mmmu_pro", "validation_Math_1", "Answer: C", "C", True),
+    ("mmmu_pro", "validation_Math_1", "The answer is (C)", "C", True),
+    ("mmmu_pro", "validation_Math_1", "14", "C", True),
+    ("mmmu_pro", "validation_Math_1", "J", "J", False),
+    ("mmmu_pro", "validation_Physics_2", "20 m", "C", True),
+    # the synthetic set: option letters ↔ option texts through srpo.grading
+    ("synthetic", "syn-0002", "B", "B", True),
+    ("synthetic", "syn-0002", "4:30", "B", True),
+    ("synthetic", "syn-0002", "A", "A", False),
+    ("synthetic", "syn-0004", "55°", "55°", True),
+    ("synthetic", "syn-0004", "125", "125", False),
+]
+
+
+@pytest.mark.parametrize(("name", "sid", "extraction", "prediction", "correct"), SCORES)
+def test_scorer_applies_the_official_normalisation(name, sid, extraction, prediction, correct):
+    sample = samples(name)[sid]
+    verdict = get_benchmark(name).score(extraction, sample)
+    assert (verdict.prediction, verdict.correct) == (prediction, correct)
+
+
+def test_mmmu_pro_vision_rows_score_by_letter_or_option_text():
+    bench = get_benchmark("mmmu_pro")
+    s = samples("mmmu_pro", "mmmu_pro_vision")["test_Math_11"]
+    assert bench.score("B", s).correct and bench.score("2", s).correct and not bench.score("C", s).correct
+
+
+def test_mathvista_precision_one_rounds_to_one_decimal():
+    s = samples("mathvista")["3"]
+    s.meta["precision"] = 1
+    s.answer = "1.2"
+    assert get_benchmark("mathvista").score("1.24", s) == get_benchmark("mathvista").score("1.2", s)
+    assert get_benchmark("mathvista").score("1.24", s).correct
+
+
+@pytest.mark.parametrize(
+    ("text", "extracted"),
+    [
+        ("\\boxed{B}", "B"),
+        ("The answer is 12.", "12"),
+        ("[2007, 2009]", "[2007, 2009]"),
+        ("the square", "the square"),
+        ("Answer: the circle.", "the circle"),
+        ("So the final answer is \\boxed{\\frac{3}{2}}", "\\frac{3}{2}"),
+        ("", None),
+    ],
+)
+def test_default_extraction_reads_answer_blocks(text, extracted):
+    assert default_extract(text) == extracted
+
+
+def test_olympiadbench_extraction_joins_all_boxes():
+    bench = get_benchmark("olympiadbench")
+    assert bench.extract("The roots are \\boxed{-3} and \\boxed{2}.") == "-3, 2"
+    assert bench.extract("So the final answer is $19.6$.") == "$19.6$"
+
+
+# -------------------------------------------------------------------------------------------- normalise
+
+
+@pytest.mark.parametrize(
+    ("text", "n", "letter"),
+    [
+        ("B", None, "B"),
+        ("(b)", None, "B"),
+        ("B. 12", None, "B"),
+        ("B: cat", None, "B"),
+        ("Option C", None, "C"),
+        ("\\boxed{\\text{D}}", None, "D"),
+        ("A circle", None, None),
+        ("E", 4, None),
+        ("", None, None),
+    ],
+)
+def test_option_letter(text, n, letter):
+    assert option_letter(text, n) == letter
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("12", 12.0),
+        ("-3.5", -3.5),
+        ("1,000", 1000.0),
+        ("1e-3", 0.001),
+        ("\\frac{1}{2}", 0.5),
+        ("-\\frac{3}{4}", -0.75),
+        ("3/4", 0.75),
+        ("50%", 50.0),
+        ("30^\\circ", 30.0),
+        ("$5", 5.0),
+        ("5 cm", 5.0),
+        ("3 + 4", None),
+        ("x", None),
+        ("1/0", None),
+    ],
+)
+def test_to_number(text, value):
+    assert to_number(text) == value
+
+
+def test_edit_distance_and_nearest_option():
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3
+    assert nearest_option("the circel", ["the square", "the circle"]) == "the circle"
+    assert options_in_text("Which? A. 3 B. 4 C. 5") == {"A": "3", "B": "4", "C": "5"}
+    assert options_in_text("Choices:\nA:50°\nB:60°") == {"A": "50°", "B": "60°"}
+    assert options_in_text("A triangle has sides 3, 4 and 5.") == {}
+
+
+ALL_SAMPLES = [
+    (name, s)
+    for name, key in [(n, n) for n in BENCHMARKS] + [("mmmu_pro", "mmmu_pro_vision")]
+    for s in get_benchmark(name).load(DATA[key])
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(min_value=0, max_value=len(ALL_SAMPLES) - 1),
+    response=st.one_of(
+        st.text(max_size=300),
+        st.lists(
+            st.sampled_from(
+                [
+                    "<think>",
+                    "</think>",
+                    "<answer>",
+                    "</answer>",
+                    "<reflection>",
+                    "</reflection>",
+                    "\\boxed{",
+                    "}",
+                    "B",
+                    "12",
+                    "(C)",
+                    "[1, 2]",
+                    "\\frac{1}{2}",
+                    " ",
+                    "=",
+                    ",",
+                    "%",
+                    "$",
+                ]
+            ),
+            max_size=40,
+        ).map("".join),
+    ),
+)
+def test_scoring_never_raises(index, response):
+    name, sample = ALL_SAMPLES[index]
+    row = score_response(get_benchmark(name), sample, response)
+    assert isinstance(row["correct"], bool) and isinstance(row["first_correct"], bool)
