@@ -1,0 +1,182 @@
+"""`srpo curate answer`: the policy answers each question K times in `<think>/<answer>` form; every attempt
+is graded against the gold answer.
+
+Output row (one per input record, JSONL, appended as records finish — not in input order)::
+
+    {"id": str,
+     "sample": Sample.to_dict(),             # the input record as read (image refs as in the data)
+     "image_root": str | None,               # absolute folder the sample's relative image paths live in
+     "model": str,                           # the policy model
+     "attempts": [{"text": str,              # the full response
+                   "think": str,             # content of the first <think> block ("" when none)
+                   "answer": str,            # content of the first <answer> block ("" when none)
+                   "pred": str | None,       # the answer extracted from it (srpo.grading.extract_answer)
+                   "correct": bool,          # srpo.grading.is_equivalent(pred, gold, choices)
+                   "format_ok": bool,        # exactly one <think> then one <answer> block
+                   "finish_reason": str | None, "completion_tokens": int}, ...],
+     "pass_rate": float}                     # correct attempts / K
+
+Failures (image missing or outside the root, malformed row, request failed for good) go to
+`<out>.errors.jsonl` as `{"id", "error", "step"}`; malformed rows get the id `row:<file>:<line>`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from srpo.curate.prompts import question_text
+from srpo.curate.runner import (
+    JournalingStats,
+    StepReport,
+    count_lines,
+    in_shard,
+    parse_shard,
+    run_journaled,
+    run_step,
+)
+from srpo.data.images import default_image_root
+from srpo.data.readers import read_samples
+from srpo.data.sample import Sample
+from srpo.grading import extract_answer, is_equivalent, strip_boxed
+from srpo.journal import Journal
+from srpo.llm.cache import default_cache_path
+from srpo.llm.client import LLMClient
+from srpo.llm.images import ImageEncoder
+from srpo.llm.progress import Progress
+from srpo.llm.request import ChatRequest, ChatResult, Message
+from srpo.llm.settings import LLMSettings
+from srpo.response import ATTEMPT_SYSTEM_PROMPT, parse_response
+
+
+def chat_messages(system: str, user_text: str, image_urls: list[str]) -> list[Message]:
+    """OpenAI-style messages: a system turn, then one user turn with the images first and the text last."""
+    content: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": u}} for u in image_urls]
+    content.append({"type": "text", "text": user_text})
+    return [{"role": "system", "content": system}, {"role": "user", "content": content}]
+
+
+def grade_attempt(text: str, gold: str, choices: list[str] | None) -> dict[str, Any]:
+    """Split a response into think/answer, extract the answer and grade it. Never raises."""
+    parsed = parse_response(text)
+    thinks, answers = parsed.of("think"), parsed.of("answer")
+    think = thinks[0].content.strip() if thinks else ""
+    answer = answers[0].content.strip() if answers else ""
+    pred = extract_answer(answer) if answer else extract_answer(text)
+    if pred is None and answer:
+        pred = answer
+    correct = bool(pred) and is_equivalent(pred, strip_boxed(gold), choices)
+    return {
+        "text": text,
+        "think": think,
+        "answer": answer,
+        "pred": pred,
+        "correct": correct,
+        "format_ok": parsed.clean and parsed.kinds == ("think", "answer"),
+    }
+
+
+def answer(
+    input: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    image_root: str | os.PathLike | None = None,
+    samples: int = 1,
+    temperature: float = 1.0,
+    shard: str | None = None,
+    prompt: str | os.PathLike | None = None,
+    format: str = "auto",
+    field: str | None = None,
+    llm: LLMSettings | None = None,
+    progress_every: float = 30.0,
+) -> StepReport:
+    """Have the policy answer every record of `input` `samples` times and grade each attempt; append one row
+    per record to `output` (see the module doc). Resumable: finished ids are skipped, failed ones retried."""
+    llm = llm or LLMSettings()
+    if samples < 1:
+        raise ValueError(f"--samples must be at least 1, got {samples}")
+    shard_spec = parse_shard(shard)
+    root = Path(image_root).resolve() if image_root is not None else default_image_root(input)
+    report = StepReport("answer", Path(output), Path(output))
+
+    async def main() -> StepReport:
+        client = LLMClient(llm, cache_path=default_cache_path(output))
+        encoder = ImageEncoder(
+            root, url_prefix=llm.image_url_prefix, file_urls=llm.file_urls, upload_hook=llm.upload_hook
+        )
+        params = {"temperature": temperature, "max_tokens": llm.max_tokens, "top_p": llm.top_p}
+        params = {k: v for k, v in params.items() if v is not None}
+        with Journal(output) as journal:
+            report.errors = journal.errors_path
+            report.already_done = len(journal.done)
+            stats = JournalingStats(journal)
+            total = count_lines(input)
+            progress = Progress(
+                "answer",
+                total - report.already_done if total else None,
+                log_every=progress_every,
+                enabled=llm.progress,
+            )
+
+            def todo() -> Iterator[Sample]:
+                for s in read_samples(input, format=format, fields=field, skip_bad=True, stats=stats):
+                    if s.id not in journal.done and in_shard(s.id, shard_spec):
+                        yield s
+
+            async def process(sample: Sample) -> dict[str, Any]:
+                urls = [encoder.url(ref) for ref in sample.images]
+                messages = chat_messages(ATTEMPT_SYSTEM_PROMPT, question_text(sample, prompt), urls)
+                results = await _gather(
+                    [client.chat(ChatRequest(messages, params, attempt=k)) for k in range(samples)]
+                )
+                attempts = []
+                for r in results:
+                    graded = grade_attempt(r.text, sample.answer, sample.choices)
+                    graded["finish_reason"] = r.finish_reason
+                    graded["completion_tokens"] = r.completion_tokens
+                    attempts.append(graded)
+                return {
+                    "id": sample.id,
+                    "sample": sample.to_dict(),
+                    "image_root": str(root),
+                    "model": client.model,
+                    "attempts": attempts,
+                    "pass_rate": sum(a["correct"] for a in attempts) / len(attempts),
+                    "_tokens": sum(r.prompt_tokens + r.completion_tokens for r in results if not r.cached),
+                }
+
+            try:
+                await run_journaled(
+                    todo(),
+                    process,
+                    journal,
+                    progress,
+                    max_in_flight=max(2 * llm.concurrency, 2),
+                    step="answer",
+                )
+            finally:
+                progress.close()
+                await client.aclose()
+                report.written, report.failed = journal.written, journal.failed
+                report.usage = client.usage
+                report.extra["malformed rows"] = stats.skipped
+                report.extra["images encoded"] = encoder.encoded
+        return report
+
+    return run_step(main, output)
+
+
+async def _gather(coros: list) -> list[ChatResult]:
+    """All results, or the first failure (the others are cancelled; their finished answers stay cached)."""
+    import asyncio
+
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

@@ -1,0 +1,229 @@
+"""`srpo curate reflect`: a teacher model reflects on the policy's first attempt.
+
+The teacher sees the question (and choices), the image — or, for a text-only teacher (`--text-only`), the
+image description from `--descriptions` or the sample's own `meta.description` — the policy's reasoning and
+answer, whether it was right, and the gold answer. It returns JSON `{reflection, revised_reasoning}`
+(validated; see `srpo.llm.structured`). Prompts: `srpo/prompts/reflect_system.txt` and `reflect.j2`,
+replaceable with `--prompt FILE` / `--system-prompt FILE`.
+
+Input: the rows written by `srpo curate answer`. The teacher reflects on each record's first attempt.
+
+Output row (JSONL, one per answered record)::
+
+    {"id": str, "attempt": int,              # which attempt of the answers row was reflected on
+     "first_correct": bool,                  # whether that attempt was right
+     "reflection": str, "revised_reasoning": str,
+     "teacher": str}                         # teacher model name, or "synthetic"
+
+`--backend synthetic` uses the deterministic teacher of `srpo.curate.synthetic` (synthetic data only).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, field_validator
+
+from srpo.curate.answer import chat_messages
+from srpo.curate.prompts import render, template_text
+from srpo.curate.runner import (
+    RecordError,
+    StepReport,
+    count_lines,
+    in_shard,
+    parse_shard,
+    run_journaled,
+    run_step,
+)
+from srpo.curate.synthetic import synthetic_reflection
+from srpo.data.sample import Sample
+from srpo.journal import Journal, iter_jsonl
+from srpo.llm.cache import default_cache_path
+from srpo.llm.client import LLMClient
+from srpo.llm.images import ImageEncoder
+from srpo.llm.progress import Progress
+from srpo.llm.settings import LLMSettings
+from srpo.llm.structured import chat_structured
+
+
+class TeacherReflection(BaseModel):
+    """What the teacher must return."""
+
+    reflection: str
+    revised_reasoning: str
+
+    @field_validator("reflection", "revised_reasoning")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
+
+
+@dataclass
+class AnsweredRecord:
+    """One row of the answers file, checked."""
+
+    id: str
+    sample: Sample
+    attempt: dict[str, Any]
+    image_root: str | None
+
+
+def read_answers(path: str | os.PathLike) -> Iterator[AnsweredRecord | RecordError]:
+    """Rows of an answers file; a row that does not fit comes back as a `RecordError` to journal."""
+    for n, row in enumerate(iter_jsonl(path), 1):
+        rid = str(row.get("id", f"row:{path}:{n}"))
+        try:
+            sample = Sample.from_dict(row["sample"])
+            attempts = row["attempts"]
+            if not isinstance(attempts, list) or not attempts or not isinstance(attempts[0], dict):
+                raise ValueError("'attempts' must be a non-empty list")
+        except (KeyError, TypeError, ValueError) as e:
+            yield RecordError(
+                f"{path}: answers row {n} (id {rid}) is malformed: {type(e).__name__}: {e}", rid
+            )
+            continue
+        yield AnsweredRecord(rid, sample, attempts[0], row.get("image_root"))
+
+
+def load_descriptions(path: str | os.PathLike | None) -> dict[str, str]:
+    """`{id: description}` from a `srpo curate describe` output file."""
+    if path is None:
+        return {}
+    if not Path(path).is_file():
+        raise ValueError(f"--descriptions {path}: no such file")
+    return {
+        str(r["id"]): str(r["description"]) for r in iter_jsonl(path) if r.get("id") and r.get("description")
+    }
+
+
+def reflect(
+    input: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    teacher_model: str | None = None,
+    descriptions: str | os.PathLike | None = None,
+    prompt: str | os.PathLike | None = None,
+    system_prompt: str | os.PathLike | None = None,
+    text_only: bool = False,
+    image_root: str | os.PathLike | None = None,
+    temperature: float | None = None,
+    max_reasks: int = 2,
+    shard: str | None = None,
+    llm: LLMSettings | None = None,
+    progress_every: float = 30.0,
+) -> StepReport:
+    """Ask the teacher for a reflection on every answered record of `input`; append one row per record to
+    `output` (see the module doc). Resumable like `answer`."""
+    llm = llm or LLMSettings()
+    if teacher_model:
+        llm.model = teacher_model
+    shard_spec = parse_shard(shard)
+    described = load_descriptions(descriptions)
+    system = template_text("reflect_system.txt", system_prompt).strip()
+    template_text("reflect.j2", prompt)  # fail now, not per record, when the file is missing
+    synthetic = llm.backend == "synthetic"
+    report = StepReport("reflect", Path(output), Path(output))
+
+    async def main() -> StepReport:
+        client = None if synthetic else LLMClient(llm, cache_path=default_cache_path(output))
+        encoders: dict[str, ImageEncoder] = {}
+        params = {"temperature": temperature, "max_tokens": llm.max_tokens, "top_p": llm.top_p}
+        params = {k: v for k, v in params.items() if v is not None}
+
+        def encoder_for(root: str | None) -> ImageEncoder:
+            key = str(image_root or root)
+            if key not in encoders:
+                encoders[key] = ImageEncoder(
+                    image_root or root,
+                    url_prefix=llm.image_url_prefix,
+                    file_urls=llm.file_urls,
+                    upload_hook=llm.upload_hook,
+                )
+            return encoders[key]
+
+        with Journal(output) as journal:
+            report.errors = journal.errors_path
+            report.already_done = len(journal.done)
+            total = count_lines(input)
+            progress = Progress(
+                "reflect",
+                total - report.already_done if total else None,
+                log_every=progress_every,
+                enabled=llm.progress,
+            )
+
+            def todo() -> Iterator[AnsweredRecord]:
+                for rec in read_answers(input):
+                    rid = str(rec.id)
+                    if rid in journal.done or not in_shard(rid, shard_spec):
+                        continue
+                    if isinstance(rec, RecordError):
+                        journal.fail(rid, str(rec), step="reflect")
+                        progress.advance(ok=False)
+                        continue
+                    yield rec
+
+            async def process(rec: AnsweredRecord) -> dict[str, Any]:
+                sample, attempt = rec.sample, rec.attempt
+                base = {"id": rec.id, "attempt": 0, "first_correct": bool(attempt.get("correct"))}
+                if synthetic:
+                    return {**base, **synthetic_reflection(sample, attempt), "teacher": "synthetic"}
+                description = described.get(rec.id) or sample.meta.get("description")
+                if text_only and not description:
+                    raise RecordError(
+                        f"record {rec.id}: no image description for the text-only teacher; pass --descriptions "
+                        "from `srpo curate describe`"
+                    )
+                urls = [] if text_only else [encoder_for(rec.image_root).url(r) for r in sample.images]
+                text = render(
+                    "reflect.j2",
+                    prompt,
+                    question=sample.question,
+                    choices=sample.choices or [],
+                    gold=sample.answer,
+                    think=attempt.get("think") or "",
+                    answer=attempt.get("answer") or attempt.get("pred") or "",
+                    correct=bool(attempt.get("correct")),
+                    description=description or "",
+                    rationale=sample.rationale or "",
+                )
+                parsed, results = await chat_structured(
+                    client,  # type: ignore[arg-type]
+                    chat_messages(system, text, urls),
+                    TeacherReflection,
+                    name="reflection",
+                    params=params,
+                    max_reasks=max_reasks,
+                )
+                return {
+                    **base,
+                    "reflection": parsed.reflection,
+                    "revised_reasoning": parsed.revised_reasoning,
+                    "teacher": client.model,  # type: ignore[union-attr]
+                    "_tokens": sum(r.prompt_tokens + r.completion_tokens for r in results if not r.cached),
+                }
+
+            try:
+                await run_journaled(
+                    todo(),
+                    process,
+                    journal,
+                    progress,
+                    max_in_flight=max(2 * llm.concurrency, 2),
+                    step="reflect",
+                )
+            finally:
+                progress.close()
+                report.written, report.failed = journal.written, journal.failed
+                if client is not None:
+                    await client.aclose()
+                    report.usage = client.usage
+        return report
+
+    return run_step(main, output)

@@ -1,0 +1,99 @@
+"""`LLMClient`: what every backend shares — bounded concurrency, an optional requests-per-minute limit, a
+per-request timeout, bounded retries with backoff honouring Retry-After, the response cache and token
+accounting.
+
+    client = LLMClient(settings, cache_path=default_cache_path(output))
+    result = await client.chat(ChatRequest(messages, {"temperature": 1.0}))   # or raises RequestFailed
+    await client.aclose()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+
+from srpo.llm.backend import Backend, make_backend
+from srpo.llm.cache import ResponseCache
+from srpo.llm.keys import redact
+from srpo.llm.ratelimit import RateLimiter
+from srpo.llm.request import ChatRequest, ChatResult, LLMError, RequestFailed
+from srpo.llm.retry import RetryPolicy
+from srpo.llm.settings import LLMSettings
+from srpo.llm.usage import Usage
+
+
+class LLMClient:
+    """Sends chat requests through a backend with every production safeguard. One per step and event loop."""
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        *,
+        cache_path: str | os.PathLike | None = None,
+        backend: Backend | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """`cache_path` is used unless `settings.cache` names another file or `settings.no_cache` is set."""
+        if settings.concurrency < 1:
+            raise ValueError(f"--concurrency must be at least 1, got {settings.concurrency}")
+        self.settings = settings
+        self.backend = backend if backend is not None else make_backend(settings)
+        path = settings.cache or cache_path
+        self.cache = ResponseCache(path) if path is not None and not settings.no_cache else None
+        self.usage = Usage(price_in=settings.price_in, price_out=settings.price_out)
+        self.policy = RetryPolicy(max_retries=settings.max_retries, base_delay=settings.retry_base_delay)
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._limiter = RateLimiter(settings.rpm) if settings.rpm else None
+        self._rng = random.Random(seed)
+
+    @property
+    def model(self) -> str:
+        return self.backend.model
+
+    async def chat(self, request: ChatRequest) -> ChatResult:
+        """The response to `request`, from the cache or the backend. Raises `RequestFailed` with a reason once
+        the request failed for good: a non-retryable error, or `max_retries` retries used up."""
+        key = request.cache_key(self.backend.model) if self.cache is not None else None
+        if key is not None:
+            hit = self.cache.get(key)  # type: ignore[union-attr]
+            if hit is not None:
+                self.usage.add(hit)
+                return hit
+        attempts = 0
+        while True:
+            attempts += 1
+            async with self._slots:
+                if self._limiter is not None:
+                    await self._limiter.wait()
+                try:
+                    result = await self._once(request)
+                except LLMError as e:
+                    error = e
+                else:
+                    if key is not None:
+                        self.cache.put(key, result)  # type: ignore[union-attr]
+                    self.usage.add(result)
+                    return result
+            if not error.retryable or attempts > self.policy.max_retries:
+                self.usage.failed += 1
+                tail = "not retryable" if not error.retryable else f"gave up after {attempts} attempts"
+                raise RequestFailed(redact(f"{error.reason} ({tail})"), attempts, error.status)
+            self.usage.retries += 1
+            # Wait outside the concurrency slot, so other requests keep the server busy meanwhile.
+            await asyncio.sleep(self.policy.delay(attempts - 1, error.retry_after, self._rng))
+
+    async def _once(self, request: ChatRequest) -> ChatResult:
+        timeout = self.settings.timeout
+        if not self.backend.enforce_timeout:
+            return await self.backend.complete(request, timeout)
+        try:
+            # The HTTP client's timeout applies per read; this one bounds the whole request.
+            return await asyncio.wait_for(self.backend.complete(request, timeout), timeout * 1.05 + 0.05)
+        except asyncio.TimeoutError:
+            raise LLMError(f"timed out after {timeout:g}s", retryable=True) from None
+
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+        if self.cache is not None:
+            self.cache.close()

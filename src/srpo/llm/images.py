@@ -1,0 +1,151 @@
+"""How images travel to a chat server: data URLs, public URLs, `file://` paths, or a user upload hook.
+
+- `data` (default): a base64 `data:` URL, encoded once per image and reused by every request that needs it
+  (K attempts of one question share one encoding) — a small LRU keeps memory bounded.
+- `prefix`: `--image-url-prefix https://host/imgs/` + the image's path relative to the image root, for
+  images hosted publicly.
+- `file`: `file:///abs/path`, for a vLLM server started with `--allowed-local-media-path`.
+- `hook`: `--upload-hook module:function` (or `path/to/file.py:function`); the function gets the confined
+  local `Path` (or the in-memory `ImageBytes`) and returns a URL the server can fetch.
+
+Local paths are always confined to the image root first (`srpo.data.images.resolve_image`), so a dataset
+cannot make us send a file from outside it. URLs in the data pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import importlib.util
+import io
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from PIL import Image
+
+from srpo.data.images import ImageError, image_bytes, kind_of, resolve_image
+from srpo.data.sample import ImageBytes, ImageRef
+
+IMAGE_MODES = ("data", "prefix", "file", "hook")
+
+
+def load_hook(spec: str) -> Callable[[Path | ImageBytes], str]:
+    """Import `module:function` or `file.py:function`."""
+    target, sep, name = spec.rpartition(":")
+    if not sep or not target or not name:
+        raise ValueError(f"--upload-hook {spec!r}: write module:function or path/to/file.py:function")
+    if target.endswith(".py"):
+        path = Path(target)
+        if not path.is_file():
+            raise ValueError(f"--upload-hook {spec!r}: no such file {path}")
+        module_spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert module_spec is not None and module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    else:
+        module = importlib.import_module(target)
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        raise ValueError(f"--upload-hook {spec!r}: {target} has no function {name!r}")
+    return fn
+
+
+class ImageEncoder:
+    """Turns an image reference into the URL a chat message carries. Raises `ImageError` for images that are
+    missing, unreadable, not images, or outside the image root."""
+
+    def __init__(
+        self,
+        image_root: str | os.PathLike | None,
+        *,
+        url_prefix: str | None = None,
+        file_urls: bool = False,
+        upload_hook: str | Callable[[Path | ImageBytes], str] | None = None,
+        max_cached: int = 512,
+        max_cached_bytes: int = 256 << 20,
+    ) -> None:
+        self.image_root = Path(image_root).resolve() if image_root is not None else None
+        self.url_prefix = url_prefix
+        self.file_urls = file_urls
+        self.hook = load_hook(upload_hook) if isinstance(upload_hook, str) else upload_hook
+        chosen = [m for m, on in (("prefix", url_prefix), ("file", file_urls), ("hook", self.hook)) if on]
+        if len(chosen) > 1:
+            raise ValueError(f"choose one way to send images, got {', '.join(chosen)}")
+        self.mode = chosen[0] if chosen else "data"
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cached_bytes = 0
+        self.max_cached = max_cached
+        self.max_cached_bytes = max_cached_bytes
+        self.encoded = 0  # how many times an image was actually read and encoded
+
+    def url(self, ref: ImageRef) -> str:
+        """The URL for one image reference."""
+        kind = kind_of(ref)
+        if kind in ("url", "data"):
+            return ref  # type: ignore[return-value]
+        key = _key(ref)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        value = self._make(ref)
+        self.encoded += 1
+        self._remember(key, value)
+        return value
+
+    def _make(self, ref: ImageRef) -> str:
+        if self.mode == "hook":
+            resolved = resolve_image(ref, self.image_root)
+            try:
+                url = self.hook(resolved)  # type: ignore[misc]
+            except Exception as e:
+                raise ImageError(f"image {_short(ref)}: upload hook failed: {type(e).__name__}: {e}") from e
+            if not isinstance(url, str) or not url:
+                raise ImageError(f"image {_short(ref)}: upload hook returned {url!r}, not a URL")
+            return url
+        if isinstance(ref, ImageBytes) or self.mode == "data":
+            data, mime = image_bytes(ref, self.image_root)
+            _check_image(data, ref)
+            return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        path = resolve_image(ref, self.image_root)
+        assert isinstance(path, Path)
+        if self.mode == "file":
+            return path.as_uri()
+        assert self.image_root is not None  # resolve_image refused paths without a root
+        rel = path.relative_to(self.image_root).as_posix()
+        return self.url_prefix.rstrip("/") + "/" + quote(rel)  # type: ignore[union-attr]
+
+    def _remember(self, key: str, value: str) -> None:
+        self._cache[key] = value
+        self._cached_bytes += len(value)
+        while self._cache and (
+            len(self._cache) > self.max_cached or self._cached_bytes > self.max_cached_bytes
+        ):
+            _, old = self._cache.popitem(last=False)
+            self._cached_bytes -= len(old)
+
+
+def _check_image(data: bytes, ref: ImageRef) -> None:
+    """Refuse files that are not images (reads the header only)."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.format  # noqa: B018 - opening parses the header; that is the check
+    except Exception as e:
+        raise ImageError(f"image {_short(ref)} is not a readable image: {type(e).__name__}") from e
+
+
+def _key(ref: ImageRef) -> str:
+    if isinstance(ref, ImageBytes):
+        import hashlib
+
+        return "bytes:" + hashlib.sha1(ref.data).hexdigest()
+    return "ref:" + ref
+
+
+def _short(ref: ImageRef) -> str:
+    if isinstance(ref, ImageBytes):
+        return f"<{len(ref.data)} bytes in memory>"
+    return repr(ref if len(ref) < 80 else ref[:77] + "...")

@@ -1,0 +1,127 @@
+"""The `openai` backend: any OpenAI-compatible chat-completions server (vLLM, SGLang, OpenAI, DashScope…)
+through the official async client. Several `--base-url`s share the load round-robin.
+
+The client's own retries are switched off: retries, backoff and Retry-After are handled once, for every
+backend, in `srpo.llm.client`. Here every failure is classified into an `LLMError`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import openai
+
+from srpo.llm.backend import Backend
+from srpo.llm.keys import read_api_key, redact
+from srpo.llm.request import ChatRequest, ChatResult, LLMError
+from srpo.llm.retry import is_retryable_status, parse_retry_after
+from srpo.llm.settings import LLMSettings
+
+# Parameters the official client accepts by name; anything else (vLLM's top_k, …) goes in `extra_body`.
+_NAMED_PARAMS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "seed",
+        "response_format",
+        "stop",
+        "n",
+        "presence_penalty",
+        "frequency_penalty",
+        "reasoning_effort",
+        "logprobs",
+        "top_logprobs",
+    }
+)
+
+
+class OpenAIBackend(Backend):
+    name = "openai"
+
+    def __init__(self, settings: LLMSettings) -> None:
+        if not settings.model:
+            raise ValueError("--model is required for the openai backend (the model name the server serves)")
+        self.model = settings.model
+        env = settings.api_key_env or "OPENAI_API_KEY"
+        key = read_api_key(env)
+        if key is None:
+            if not settings.base_url:
+                raise ValueError(
+                    f"no API key: set the environment variable {env} (or name another with --api-key-env)"
+                )
+            key = "EMPTY"  # self-hosted servers (vLLM, SGLang) usually need none
+        urls = settings.base_url or [None]
+        self._clients = [self._make_client(url, key, settings) for url in urls]
+        self._next = itertools.cycle(range(len(self._clients)))
+
+    def _make_client(self, url: str | None, key: str, settings: LLMSettings) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(base_url=url, api_key=key, max_retries=0, timeout=settings.timeout)
+
+    async def complete(self, request: ChatRequest, timeout: float) -> ChatResult:
+        client = self._clients[next(self._next)]
+        named = {k: v for k, v in request.params.items() if k in _NAMED_PARAMS and v is not None}
+        extra = {k: v for k, v in request.params.items() if k not in _NAMED_PARAMS and v is not None}
+        try:
+            response = await client.chat.completions.create(
+                model=self.model,
+                messages=request.messages,
+                timeout=timeout,
+                extra_body=extra or None,
+                **named,
+            )
+        except openai.APIStatusError as e:
+            status = e.status_code
+            raise LLMError(
+                redact(f"HTTP {status}: {_error_message(e)}"),
+                retryable=is_retryable_status(status),
+                status=status,
+                retry_after=parse_retry_after(e.response.headers),
+            ) from None
+        except openai.APITimeoutError:
+            raise LLMError(f"timed out after {timeout:g}s", retryable=True) from None
+        except openai.APIConnectionError as e:
+            cause = e.__cause__ or e
+            raise LLMError(
+                redact(f"connection error: {type(cause).__name__}: {cause}"), retryable=True
+            ) from None
+        except (ValueError, openai.APIResponseValidationError) as e:  # a 200 whose body is not valid JSON
+            raise LLMError(
+                redact(f"malformed response body: {type(e).__name__}: {e}"), retryable=True
+            ) from None
+        return _to_result(response)
+
+    async def aclose(self) -> None:
+        for c in self._clients:
+            await c.close()
+
+
+def _error_message(e: openai.APIStatusError) -> str:
+    body: Any = e.body
+    if isinstance(body, dict):
+        inner = body.get("error")
+        msg = inner.get("message") if isinstance(inner, dict) else body.get("message")
+        if msg:
+            return str(msg)[:500]
+    return str(e.message)[:500]
+
+
+def _to_result(response: Any) -> ChatResult:
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise LLMError("malformed response body: no choices", retryable=True)
+    choice = choices[0]
+    message = getattr(choice, "message", None)
+    text = getattr(message, "content", None)
+    if not isinstance(text, str):
+        finish = getattr(choice, "finish_reason", None)
+        raise LLMError(f"response has no text (finish_reason={finish})", retryable=finish != "content_filter")
+    usage = getattr(response, "usage", None)
+    return ChatResult(
+        text=text,
+        finish_reason=getattr(choice, "finish_reason", None),
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+    )

@@ -1,0 +1,83 @@
+"""What goes into a chat request and what comes back, independent of the backend that serves it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+Message = dict[str, Any]
+"""An OpenAI-style chat message: `{"role": ..., "content": str | [{"type": "text"|"image_url", ...}]}`."""
+
+
+@dataclass
+class ChatRequest:
+    """One chat completion to make. `params` are sampling parameters passed through to the server
+    (temperature, top_p, max_tokens, seed, response_format, …); `attempt` tells apart repeated samples of
+    the same prompt, so the cache keeps K answers instead of one."""
+
+    messages: list[Message]
+    params: dict[str, Any] = field(default_factory=dict)
+    attempt: int = 0
+
+    def cache_key(self, model: str) -> str:
+        """A digest of model + messages + sampling parameters + attempt index."""
+        h = hashlib.sha256()
+        h.update(json.dumps([model, self.params, self.attempt], sort_keys=True, default=str).encode())
+        # The messages carry base64 images: hash them without building one big canonical string twice.
+        h.update(json.dumps(self.messages, sort_keys=True, ensure_ascii=False).encode())
+        return h.hexdigest()
+
+
+@dataclass
+class ChatResult:
+    """The assistant's text, why generation stopped, and the token usage the server reported."""
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "finish_reason": self.finish_reason,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], cached: bool = False) -> ChatResult:
+        return cls(
+            text=str(d.get("text") or ""),
+            finish_reason=d.get("finish_reason"),
+            prompt_tokens=int(d.get("prompt_tokens") or 0),
+            completion_tokens=int(d.get("completion_tokens") or 0),
+            cached=cached,
+        )
+
+
+class LLMError(Exception):
+    """A request that failed. `retryable` says whether trying again may help; `retry_after` is the server's
+    requested wait in seconds (from a Retry-After header), when it gave one."""
+
+    def __init__(
+        self, reason: str, *, retryable: bool, status: int | None = None, retry_after: float | None = None
+    ):
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
+
+
+class RequestFailed(Exception):
+    """Raised by the client once a request has failed for good (not retryable, or out of retries)."""
+
+    def __init__(self, reason: str, attempts: int, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+        self.status = status
