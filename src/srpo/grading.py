@@ -480,6 +480,9 @@ def _values_equal(p: str, g: str) -> bool:
         return _numbers_equal(pn, gn)
     if "\\" not in p and _PROSE.search(p):
         return False  # a sentence is not a formula
+    for number, other in ((gn, p), (pn, g)):
+        if number is not None and "\\" not in other and not any(c.isdigit() for c in other):
+            return False  # a number never equals something with neither digits nor LaTeX
     return _mv_equal(p, g)
 
 
@@ -499,11 +502,12 @@ def _equivalent_cached(pred: str, gold: str, options: tuple[tuple[str, str], ...
         gold_text = by_letter.get(gold_letter) or (gold_parts[1] if gold_parts else "")
         gold_text = normalize_answer(gold_text)
         return bool(gold_text) and _values_equal(p, gold_text)
-    if options:
-        pred_parts = _letter_parts(pred)
-        if pred_parts is not None and pred_parts[0] in by_letter:
-            option = normalize_answer(by_letter[pred_parts[0]])
-            return bool(option) and _values_equal(option, g)
+    pred_parts = _letter_parts(pred)
+    if pred_parts is not None:  # "B", or "B) 12": judge the option's text against the gold text
+        letter, rest = pred_parts
+        option = normalize_answer(by_letter.get(letter) or rest)
+        if option:
+            return _values_equal(option, g)
     return _values_equal(p, g)
 
 
