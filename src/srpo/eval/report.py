@@ -71,7 +71,6 @@ def _summary_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
         "final acc %",
         "first acc %",
         "Δ (pts)",
-        *[f"{TRANSITION_LABELS[t]} %" for t in TRANSITIONS],
         "format %",
         "no answer %",
         "tokens",
@@ -90,13 +89,31 @@ def _summary_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
                 _pct(m["accuracy"]),
                 _pct(m["first_accuracy"]),
                 f"{100 * (m['accuracy'] - m['first_accuracy']):+.1f}",
-                *[_pct(m["transitions"][t]) for t in TRANSITIONS],
                 _pct(m["format_rate"]),
                 _pct(m["no_answer_rate"]),
                 f"{m['mean_response_tokens']:.0f}",
                 f"{m['mean_reflection_tokens']:.0f}",
             ]
         )
+    return head, body
+
+
+def _transition_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
+    head = [
+        "run",
+        *[f"{TRANSITION_LABELS[t]} %" for t in TRANSITIONS],
+        "reflected %",
+        "tokens after 1st answer",
+    ]
+    body = [
+        [
+            r.label,
+            *[_pct(r.metrics["transitions"][t]) for t in TRANSITIONS],
+            _pct(r.metrics["reflection_rate"]),
+            f"{r.metrics['mean_tokens_after_first_answer']:.0f}",
+        ]
+        for r in runs
+    ]
     return head, body
 
 
@@ -160,28 +177,34 @@ def _png(fig) -> bytes:
 
 
 def plot_accuracy_by_category(runs: list[Run], key: str, title: str) -> bytes:
-    """Grouped bars: final accuracy per category value for each run, first-attempt accuracy as a marker."""
+    """Per category value, two bars per run: first attempt (light, hatched) and final answer (solid).
+    Categories a run has no samples in are left empty."""
+    from matplotlib import colormaps
+
     values = sorted({v for r in runs for v in r.metrics["by_group"].get(key, {})})
-    fig = _figure(max(5.0, 0.9 * len(values) * max(1, len(runs)) ** 0.5 + 2), 3.6)
+    palette = colormaps["tab10"]
+    fig = _figure(max(6.0, 0.5 * len(values) * (len(runs) + 1) + 3), 3.8)
     ax = fig.add_subplot()
-    width = 0.8 / max(1, len(runs))
+    width = 0.8 / (2 * max(1, len(runs)))
     for i, r in enumerate(runs):
         cells = r.metrics["by_group"].get(key, {})
-        xs = [j - 0.4 + width * (i + 0.5) for j in range(len(values))]
-        finals = [100 * cells[v]["accuracy"] if v in cells else 0 for v in values]
-        firsts = [100 * cells[v]["first_accuracy"] if v in cells else 0 for v in values]
-        ax.bar(xs, finals, width=width * 0.95, label=f"{r.label} (final)")
-        ax.scatter(
-            xs, firsts, marker="_", s=220, color="black", zorder=3, label="first attempt" if i == 0 else None
-        )
+        colour = palette(i % 10)
+        present = [j for j, v in enumerate(values) if v in cells]
+        for offset, metric, style in (
+            (0, "first_accuracy", {"alpha": 0.35, "hatch": "//", "edgecolor": colour}),
+            (1, "accuracy", {}),
+        ):
+            xs = [j - 0.4 + width * (2 * i + offset + 0.5) for j in present]
+            heights = [100 * cells[values[j]][metric] for j in present]
+            label = f"{r.label}: {'first attempt' if offset == 0 else 'final'}"
+            ax.bar(xs, heights, width=width * 0.95, color=colour, label=label, **style)
     ax.set_xticks(range(len(values)))
-    ax.set_xticklabels(
-        values, rotation=30 if len(values) > 4 else 0, ha="right" if len(values) > 4 else "center"
-    )
-    ax.set_ylim(0, 100)
+    rotate = len(values) > 4
+    ax.set_xticklabels(values, rotation=30 if rotate else 0, ha="right" if rotate else "center")
+    ax.set_ylim(0, 105)
     ax.set_ylabel("accuracy (%)")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(axis="y", alpha=0.3)
     return _png(fig)
 
@@ -208,7 +231,7 @@ def plot_transitions(runs: list[Run]) -> bytes:
     ax.set_xlim(0, 100)
     ax.set_xlabel("share of responses (%): first attempt → final answer")
     ax.invert_yaxis()
-    ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.35))
+    ax.legend(ncol=4, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     ax.set_title("What reflection did to the first answer")
     return _png(fig)
 
@@ -219,7 +242,7 @@ def plot_transitions(runs: list[Run]) -> bytes:
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}h3{font-size:1.05em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em;display:block;overflow-x:auto;max-width:100%}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
 td:first-child,th:first-child{text-align:left}thead th{background:#f2f2f2}tbody tr:nth-child(even){background:#fafafa}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0}.note{color:#555;font-size:.9em}
 """
@@ -256,6 +279,7 @@ def write_report(
         (plots_dir / name).write_bytes(data)
 
     head, body = _summary_rows(loaded)
+    t_head, t_body = _transition_rows(loaded)
     tables = _group_tables(loaded)
     note = (
         "Final accuracy scores the last `<answer>` block; first-attempt accuracy the first one. Transition "
@@ -267,6 +291,7 @@ def write_report(
     note += f" Token counts by: {', '.join(counters)}."
 
     md = [f"# {title}", "", note, "", "## Summary", "", _markdown_table(head, body), ""]
+    md += ["## Transitions (first attempt → final answer)", "", _markdown_table(t_head, t_body), ""]
     md += ["## Plots", ""] + [f"![{t}](report_plots/{n})\n" for n, t, _ in plots]
     md += ["## Per category", ""]
     for t, h, b in tables:
@@ -277,7 +302,8 @@ def write_report(
     parts = [
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
-        f"<p class='note'>{html.escape(note)}</p><h2>Summary</h2>{_html_table(head, body)}<h2>Plots</h2>",
+        f"<p class='note'>{html.escape(note.replace('`', ''))}</p><h2>Summary</h2>{_html_table(head, body)}",
+        f"<h2>Transitions (first attempt → final answer)</h2>{_html_table(t_head, t_body)}<h2>Plots</h2>",
     ]
     for _, t, data in plots:
         parts.append(

@@ -1,0 +1,266 @@
+"""Scoring whole responses (final vs first attempt, format, tokens), metrics, `srpo eval score`, and
+`srpo eval run` through a real OpenAI-compatible HTTP server on 127.0.0.1 (resume included)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from srpo.cli import app
+from srpo.eval.benchmarks import get_benchmark
+from srpo.eval.metrics import compute_metrics
+from srpo.eval.run import EvalError, run_eval
+from srpo.eval.scoring import approx_token_count, score_response
+from srpo.llm.fake_server import FakeChatServer
+from srpo.response import five_block_response
+
+FIX = Path(__file__).parent / "fixtures" / "eval"
+SYNTH = FIX / "synthetic" / "test.jsonl"
+MATHVISTA = FIX / "mathvista" / "testmini.json"
+
+
+def synth(sid: str):
+    return {s.id: s for s in get_benchmark("synthetic").load(SYNTH)}[sid]
+
+
+def reflect(first: str, final: str) -> str:
+    return five_block_response(
+        "Reading the bars.", f"\\boxed{{{first}}}", "Let me check.", "Again.", f"\\boxed{{{final}}}"
+    )
+
+
+RESPONSES = [
+    # response, correct, first_correct, attempts, format_ok (reflection prompt)
+    (reflect("7", "9"), True, False, 2, True),  # reflection fixed it: scored on the FINAL answer
+    (reflect("9", "7"), False, True, 2, True),  # reflection broke it
+    (reflect("9", "9"), True, True, 2, True),
+    (reflect("3", "4"), False, False, 2, True),
+    ("<think>bars</think><answer>\\boxed{9}</answer>", True, True, 1, False),  # one attempt: first = final
+    ("The largest bar is 9.", True, True, 0, False),  # no blocks: the whole text is read
+    (
+        "<think>bars</think><answer>9</answer><reflection>ok</reflection><answer>5</answer>",
+        False,
+        True,
+        2,
+        False,
+    ),
+    ("", False, False, 0, False),
+]
+
+
+@pytest.mark.parametrize(("response", "correct", "first_correct", "attempts", "fmt"), RESPONSES)
+def test_final_answer_is_scored_with_the_first_beside_it(response, correct, first_correct, attempts, fmt):
+    row = score_response(get_benchmark("synthetic"), synth("syn-0001"), response)
+    assert (row["correct"], row["first_correct"], row["attempts"], row["format_ok"]) == (
+        correct,
+        first_correct,
+        attempts,
+        fmt,
+    )
+    assert row["id"] == "syn-0001" and row["groups"] == {"category": "statistics", "task": "bar_chart"}
+
+
+def test_plain_prompt_format_is_think_then_answer():
+    row = score_response(
+        get_benchmark("synthetic"),
+        synth("syn-0001"),
+        "<think>x</think> <answer>9</answer>",
+        prompt_style="plain",
+    )
+    assert row["format_ok"] and row["correct"]
+
+
+def test_tokens_of_the_response_and_of_the_reflection():
+    response = reflect("7", "9")
+    row = score_response(
+        get_benchmark("synthetic"), synth("syn-0001"), response, count_tokens=approx_token_count
+    )
+    assert row["response_tokens"] == approx_token_count(response)
+    assert row["reflection_tokens"] == approx_token_count("\nLet me check.\n") == 4
+    assert 0 < row["tokens_after_first_answer"] < row["response_tokens"]
+
+
+def test_metrics_transitions_add_up():
+    bench, sample = get_benchmark("synthetic"), synth("syn-0001")
+    rows = [score_response(bench, sample, r) for r, *_ in RESPONSES]
+    m = compute_metrics(rows)
+    t = m["transitions"]
+    assert m["n"] == len(RESPONSES)
+    assert sum(t.values()) == pytest.approx(1.0)
+    assert m["accuracy"] == pytest.approx(t["right_to_right"] + t["wrong_to_right"])
+    assert m["first_accuracy"] == pytest.approx(t["right_to_right"] + t["right_to_wrong"])
+    assert m["transition_counts"] == {
+        "right_to_right": 3,
+        "wrong_to_right": 1,
+        "right_to_wrong": 2,
+        "wrong_to_wrong": 2,
+    }
+    assert m["format_rate"] == pytest.approx(4 / 8)
+    assert m["by_group"]["category"]["statistics"]["n"] == 8
+
+
+def test_eval_score_command(tmp_path):
+    gens = tmp_path / "gens.jsonl"
+    lines = [
+        {"id": "1", "response": reflect("B", "A")},  # final A = "the square": right; first B: wrong
+        {"id": "2", "response": "<think>..</think><answer>12</answer>"},
+        {"id": "3", "response": "whatever", "extraction": "1.249"},  # extracted elsewhere: normalised here
+        {"id": "6", "response": reflect("C", "B")},
+    ]
+    gens.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    out = tmp_path / "scores.jsonl"
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "score",
+            "--benchmark",
+            "mathvista",
+            "--data",
+            str(MATHVISTA),
+            "--generations",
+            str(gens),
+            "--output",
+            str(out),
+            "--metrics",
+            str(tmp_path / "m.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert {k: (r["prediction"], r["correct"], r["first_correct"]) for k, r in rows.items()} == {
+        "1": ("the square", True, False),
+        "2": ("12", True, True),
+        "3": ("1.25", True, True),
+        "6": ("45", True, False),
+    }
+    assert rows["3"]["extracted_by"] == "given"
+    assert json.loads((tmp_path / "m.json").read_text())["accuracy"] == 1.0
+
+
+def test_eval_score_rejects_ids_not_in_the_data(tmp_path):
+    gens = tmp_path / "gens.jsonl"
+    gens.write_text(json.dumps({"id": "999", "response": "5"}) + "\n")
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "score",
+            "--benchmark",
+            "mathvista",
+            "--data",
+            str(MATHVISTA),
+            "--generations",
+            str(gens),
+            "--output",
+            str(tmp_path / "s.jsonl"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "gens.jsonl: 1 generation id(s) are not in the benchmark data (first: 999)" in result.output
+
+
+def test_eval_score_names_the_bad_line(tmp_path):
+    gens = tmp_path / "gens.jsonl"
+    gens.write_text(json.dumps({"id": "1", "response": "A"}) + "\n{not json\n")
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "score",
+            "--benchmark",
+            "mathvista",
+            "--data",
+            str(MATHVISTA),
+            "--generations",
+            str(gens),
+            "--output",
+            str(tmp_path / "s.jsonl"),
+        ],
+    )
+    assert result.exit_code == 2 and "gens.jsonl:2: invalid JSON" in result.output
+
+
+# --------------------------------------------------------------------- eval run through a real HTTP server
+
+GOLD_BY_QUESTION = {
+    "largest value": ("7", "9"),
+    "clock": ("A", "B"),
+    "red circles": ("3", "3"),
+    "third angle": ("55", "60"),
+}
+
+
+IMAGE_URLS: list[str] = []
+
+
+def responder(body: dict) -> str:
+    IMAGE_URLS.extend(
+        part["image_url"]["url"]
+        for m in body["messages"]
+        if isinstance(m["content"], list)
+        for part in m["content"]
+        if part.get("type") == "image_url"
+    )
+    text = " ".join(
+        part.get("text", "")
+        for m in body["messages"]
+        if isinstance(m["content"], list)
+        for part in m["content"]
+    )
+    for key, (first, final) in GOLD_BY_QUESTION.items():
+        if key in text:
+            return reflect(first, final)
+    return "no idea"
+
+
+def test_eval_run_openai_backend_end_to_end_and_resume(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    out = tmp_path / "run"
+    with FakeChatServer(responder=responder) as server:
+        m = run_eval(
+            "synthetic",
+            SYNTH,
+            out,
+            backend="openai",
+            model="fake",
+            base_url=[server.base_url],
+            progress=False,
+        )
+        served = sum(server.outcomes.values())
+        # Resume: every id is done, so nothing is asked again and the metrics are the same.
+        again = run_eval(
+            "synthetic",
+            SYNTH,
+            out,
+            backend="openai",
+            model="fake",
+            base_url=[server.base_url],
+            progress=False,
+        )
+        assert sum(server.outcomes.values()) == served
+    assert served == 4
+    assert m["n"] == 4 and again["accuracy"] == m["accuracy"] == 0.75
+    assert m["first_accuracy"] == 0.5 and m["transitions"]["wrong_to_right"] == 0.5
+    assert m["transitions"]["right_to_wrong"] == 0.25 and m["format_rate"] == 1.0
+    assert m["run"]["token_counter"].startswith("approximation")
+    gens = [json.loads(x) for x in (out / "generations.jsonl").read_text().splitlines()]
+    assert sorted(g["id"] for g in gens) == ["syn-0001", "syn-0002", "syn-0003", "syn-0004"]
+    assert json.loads((out / "metrics.json").read_text())["accuracy"] == 0.75
+    assert len(IMAGE_URLS) == 4 and all(u.startswith("data:image/png;base64,") for u in IMAGE_URLS)
+    with pytest.raises(EvalError, match="already holds a different run.*model: 'fake' → 'other'"):
+        run_eval("synthetic", SYNTH, out, backend="openai", model="other", base_url=["http://127.0.0.1:9/v1"])
+
+
+def test_eval_run_refuses_unknown_backend_and_vllm_without_vllm(tmp_path):
+    with pytest.raises(EvalError, match="unknown backend 'tgi'"):
+        run_eval("synthetic", SYNTH, tmp_path / "a", backend="tgi", model="m")
+    pytest.importorskip("torch")
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(EvalError, match="--backend vllm needs vLLM installed"):
+            run_eval("synthetic", SYNTH, tmp_path / "b", backend="vllm", model="m", limit=1)
