@@ -261,14 +261,15 @@ def _letter_parts(answer: str) -> tuple[str, str] | None:
 
 def _options(choices: Choices | None) -> tuple[tuple[str, str], ...]:
     """Choices as ((letter, option text), …), with 'A. ' style prefixes removed from the texts."""
-    if not choices:
-        return ()
-    if isinstance(choices, str):
+    if choices is None or isinstance(choices, (str, bytes)):
         return ()
     if isinstance(choices, Mapping):
         pairs = [(str(k).strip().strip("()").upper(), str(v)) for k, v in choices.items()]
     else:
-        pairs = [(chr(ord("A") + i), str(v)) for i, v in enumerate(list(choices)[:26])]
+        try:  # any iterable: a list, a tuple, a numpy array read from parquet
+            pairs = [(chr(ord("A") + i), str(v)) for i, v in enumerate(list(choices)[:26])]
+        except TypeError:
+            return ()
     out = []
     for letter, option in pairs:
         parts = _letter_parts(option)

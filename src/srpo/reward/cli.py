@@ -1,15 +1,36 @@
-"""`srpo reward` commands."""
+"""`srpo reward` commands: a thin skin over `srpo.reward.summary.score_file`."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+from srpo.reward.config import PRESETS
 
 app = typer.Typer(no_args_is_help=True)
 
 
-@app.command("status")
-def status() -> None:
-    """Not yet available."""
-    from srpo.cli import not_yet
+@app.command("score")
+def score_command(
+    input: Path = typer.Option(..., "--input", "-i", help="JSONL of {response, answer[, choices]} lines."),
+    preset: str = typer.Option("paper", help=f"Reward preset: {', '.join(PRESETS)}."),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Skip (and count) malformed lines instead of stopping."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Score responses with the SRPO reward; print component means and first→final transition counts."""
+    from srpo.reward.summary import ResponsesFileError, score_file
 
-    not_yet("reward")
+    if preset not in PRESETS:
+        raise typer.BadParameter(
+            f"unknown preset {preset!r}; known: {', '.join(PRESETS)}", param_hint="--preset"
+        )
+    try:
+        summary = score_file(input, preset, skip_bad=skip_bad)
+    except (OSError, ResponsesFileError) as e:
+        typer.echo(f"srpo reward score: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(summary.as_dict(), indent=2) if as_json else summary.table())

@@ -22,13 +22,13 @@ def approx_token_count(text: str) -> int:
     return (len(text.encode("utf-8", "surrogatepass")) + 3) // 4
 
 
-def tokenizer_counter(tokenizer: Any) -> TokenCounter:
+class tokenizer_counter:  # noqa: N801 - used like a function; a class so that it pickles (TRL, Ray)
     """A counter from a Hugging Face tokenizer or processor: tokens of the text, no special tokens added."""
-    tok = getattr(tokenizer, "tokenizer", None) or tokenizer  # a processor wraps its tokenizer
 
-    def count(text: str) -> int:
+    def __init__(self, tokenizer: Any) -> None:
+        self.tokenizer = getattr(tokenizer, "tokenizer", None) or tokenizer  # a processor wraps its tokenizer
+
+    def __call__(self, text: str) -> int:
         if not text:
             return 0
-        return len(tok(text, add_special_tokens=False)["input_ids"])
-
-    return count
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])

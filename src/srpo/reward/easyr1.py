@@ -1,0 +1,48 @@
+"""The SRPO reward as an EasyR1 batch reward function.
+
+In the EasyR1 config: ``worker.reward.reward_function=/path/to/srpo/reward/easyr1.py:compute_score``
+(optionally with ``worker.reward.reward_function_kwargs={preset: authors}``; any RewardConfig field works).
+EasyR1 reads `REWARD_TYPE` to call it once per batch with a list of
+``{"response", "response_length", "ground_truth"}`` dicts; each result has `overall` (the reward) and the
+components. The length term uses the token approximation for both the whole response and the first attempt
+(it depends only on their ratio); `response_length` is reported back as `response_tokens`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from srpo.reward.config import TRANSITIONS, RewardConfig
+from srpo.reward.scoring import COMPONENTS, score
+
+REWARD_TYPE = "batch"
+REWARD_NAME = "srpo"
+
+_FIELDS = set(RewardConfig.__dataclass_fields__)
+
+
+def compute_score(
+    reward_inputs: list[dict[str, Any]], preset: str = "paper", **overrides: Any
+) -> list[dict[str, float]]:
+    """Score a batch: one dict per input with `overall`, `format`, `accuracy`, `reflection`,
+    `effectiveness`, `length`, `first_correct`, `final_correct` and 0/1 transition flags."""
+    if not isinstance(reward_inputs, list):
+        raise ValueError(
+            "EasyR1 batch reward expects a list of dicts (set REWARD_TYPE='batch' in its loader)"
+        )
+    config = RewardConfig.preset(preset, **{k: v for k, v in overrides.items() if k in _FIELDS})
+    out = []
+    for item in reward_inputs:
+        gold = item.get("ground_truth", "")
+        choices = item.get("choices")
+        if isinstance(gold, dict):
+            gold, choices = gold.get("answer", ""), gold.get("choices", choices)
+        b = score(item.get("response", ""), gold, config, choices=choices)
+        result = {"overall": b.total}
+        result.update({name: getattr(b, name) for name in COMPONENTS})
+        result["first_correct"] = float(bool(b.first_correct))
+        result["final_correct"] = float(bool(b.final_correct))
+        result.update({t: float(b.transition == t) for t in TRANSITIONS})
+        result["response_tokens"] = float(item.get("response_length", b.response_tokens) or 0)
+        out.append(result)
+    return out

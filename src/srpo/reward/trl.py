@@ -1,0 +1,121 @@
+"""The SRPO reward as a TRL (1.16) GRPOTrainer reward function.
+
+```python
+from srpo.reward.trl import srpo_reward_func
+trainer = GRPOTrainer(model, reward_funcs=srpo_reward_func(tokenizer=processor), train_dataset=ds, ...)
+```
+
+The dataset needs the gold answer in an `answer` (or `solution`) column and may carry `choices`. TRL calls
+the function with `prompts, completions, completion_ids` and every dataset column as lists, plus
+`log_metric` / `log_extra`; it returns one float per completion, and logs the mean of each reward component
+(`srpo/format`, …) and the transition rates as trainer metrics, and each completion's transition in the
+completions table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from srpo.reward.config import TRANSITIONS, RewardConfig
+from srpo.reward.scoring import COMPONENTS, RewardBreakdown, score
+from srpo.reward.tokens import approx_token_count, tokenizer_counter
+
+GOLD_COLUMNS = ("answer", "solution")
+
+
+def completion_text(completion: Any) -> str:
+    """The text of one TRL completion: a string, or a conversation whose last message's content is a string
+    or a list of parts (the text parts are joined)."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, Sequence) and completion:
+        content = completion[-1].get("content", "") if isinstance(completion[-1], dict) else ""
+        if isinstance(content, str):
+            return content
+        if isinstance(content, Sequence):
+            return "".join(
+                p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
+            )
+    return ""
+
+
+def _gold_column(columns: dict[str, Any], n: int) -> list[Any]:
+    for name in GOLD_COLUMNS:
+        if name in columns and columns[name] is not None:
+            return list(columns[name])
+    raise ValueError(
+        f"the SRPO reward needs the gold answer in a dataset column named {' or '.join(GOLD_COLUMNS)}; "
+        f"got columns {sorted(k for k in columns if k not in ('trainer_state', 'log_metric', 'log_extra'))}"
+    )
+
+
+class SRPORewardFunction:
+    """A TRL reward function (callable) scoring completions with the SRPO reward."""
+
+    def __init__(self, config: RewardConfig | None = None, tokenizer: Any = None, name: str = "srpo") -> None:
+        self.config = config or RewardConfig.preset("paper")
+        self.tokenizer = tokenizer
+        self.__name__ = name  # TRL names the reward in its logs after the function's __name__
+        self._count = tokenizer_counter(tokenizer) if tokenizer is not None else approx_token_count
+
+    def breakdowns(
+        self, completions: Sequence[Any], completion_ids: Sequence[Sequence[int]] | None, **columns: Any
+    ) -> list[RewardBreakdown]:
+        """The full breakdown of each completion (what `__call__` sums and logs)."""
+        golds = _gold_column(columns, len(completions))
+        choices = columns.get("choices") or [None] * len(completions)
+        out = []
+        for i, completion in enumerate(completions):
+            # With the policy's tokenizer, L is the generated token count; without one, the approximation
+            # measures both L and the first attempt, so the ratio the length term depends on stays consistent.
+            n_tokens = None
+            if self.tokenizer is not None and completion_ids is not None:
+                n_tokens = len(completion_ids[i])
+            out.append(
+                score(
+                    completion_text(completion),
+                    golds[i],
+                    self.config,
+                    count_tokens=self._count,
+                    choices=choices[i],
+                    response_tokens=n_tokens,
+                )
+            )
+        return out
+
+    def __call__(
+        self,
+        prompts: Sequence[Any],
+        completions: Sequence[Any],
+        completion_ids: Sequence[Sequence[int]] | None = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        log_extra: Callable[[str, list], None] | None = None,
+        **columns: Any,
+    ) -> list[float]:
+        columns.pop("trainer_state", None)
+        columns.pop("environments", None)
+        results = self.breakdowns(completions, completion_ids, **columns)
+        if results and log_metric is not None:
+            n = len(results)
+            for name in COMPONENTS:
+                log_metric(f"{self.__name__}/{name}", sum(getattr(b, name) for b in results) / n)
+            log_metric(f"{self.__name__}/first_correct", sum(bool(b.first_correct) for b in results) / n)
+            log_metric(f"{self.__name__}/final_correct", sum(bool(b.final_correct) for b in results) / n)
+            for t in TRANSITIONS:
+                log_metric(f"{self.__name__}/{t}", sum(b.transition == t for b in results) / n)
+        if results and log_extra is not None:
+            log_extra(f"{self.__name__}_transition", [b.transition or "" for b in results])
+        return [b.total for b in results]
+
+
+def srpo_reward_func(
+    config: RewardConfig | str | None = None, tokenizer: Any = None, name: str = "srpo", **overrides: Any
+) -> SRPORewardFunction:
+    """A TRL reward function. `config`: a RewardConfig or a preset name (default "paper"); `overrides`
+    change single fields; `tokenizer`: the policy's tokenizer or processor, for exact token counts."""
+    if config is None or isinstance(config, str):
+        config = RewardConfig.preset(config or "paper", **overrides)
+    elif overrides:
+        config = config.replace(**overrides)
+    return SRPORewardFunction(config, tokenizer=tokenizer, name=name)
