@@ -84,6 +84,12 @@ def run_command(
         )
     _print_summary(metrics)
     typer.echo(f"wrote {output / 'scores.jsonl'} and {output / 'metrics.json'}")
+    if metrics.get("failed"):
+        typer.echo(
+            f"{metrics['failed']} sample(s) failed to generate; rerun the same command to retry them",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 @app.command("score")

@@ -241,7 +241,7 @@ def _token_counter(cfg: EvalRunConfig) -> tuple[Any, str]:
             return tokenizer_token_counter(source), f"tokenizer of {source}"
         except (OSError, ValueError) as e:
             print(f"warning: cannot load a tokenizer from {source} ({e}); counting tokens approximately")
-    return approx_token_count, "approximation (words and punctuation marks)"
+    return approx_token_count, "approximation (UTF-8 bytes / 4, as srpo.reward)"
 
 
 async def _generate_llm(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,21 +29,21 @@ TokenCounter = Callable[[str], int]
 JudgeFn = Callable[[list[tuple[Sample, str]]], list[str | None]]
 """Given (sample, answer text) pairs the rules could not read, the extracted answers (None: none)."""
 
-_WORD_OR_SYMBOL = re.compile(r"\w+|[^\w\s]")
-
 
 def approx_token_count(text: str) -> int:
-    """A tokenizer-free estimate: words and single punctuation marks (close to BPE counts on English and
-    LaTeX; numbers count one per run of digits)."""
-    return len(_WORD_OR_SYMBOL.findall(text))
+    """The reward's tokenizer-free count (`srpo.reward.tokens.approx_token_count`: UTF-8 bytes / 4)."""
+    from srpo.reward.tokens import approx_token_count as reward_count
+
+    return reward_count(text)
 
 
 def tokenizer_token_counter(model_path: str | os.PathLike) -> TokenCounter:
     """Count with the tokenizer saved in a local model folder (no download)."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
-    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    from srpo.reward.tokens import tokenizer_counter
+
+    return tokenizer_counter(AutoTokenizer.from_pretrained(str(model_path), local_files_only=True))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Rows: `id`, `question`, `answer` (an option letter for multiple choice), `images` (relative to the file's
 folder), `choices` (option texts, not written into the question), `rationale` and `meta` {task,
-category, …}. Scored by `srpo.grading.is_equivalent`, which maps option letters to option texts.
+category, …}. The prompt is curation's (`srpo.curate.prompts.question_text`). Scored by `srpo.grading.is_equivalent`, which maps option letters to option texts.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from srpo.eval.benchmarks.base import (
     default_extract,
     image_root_for,
     register,
-    render_choices,
     require,
 )
 from srpo.eval.normalise import LETTERS, option_letter, same_text, unwrap
@@ -36,8 +35,11 @@ def load(path: Path) -> Iterator[Sample]:
 
 
 def prompt(sample: Sample) -> str:
-    parts = [sample.question.strip(), render_choices(sample.choices)]
-    return "\n".join(p for p in parts if p)
+    # The same user text curation and training use (`srpo/prompts/answer.j2`), so that a model fine-tuned
+    # on curated synthetic data is evaluated on the prompts it learned from.
+    from srpo.curate.prompts import question_text
+
+    return question_text(sample)
 
 
 def score(extraction: str | None, sample: Sample) -> Verdict:
