@@ -1,0 +1,169 @@
+"""Benchmark the SRPO reward: responses scored per second on one core, and time on adversarial inputs.
+
+    python bench/reward.py [--n 2000] [--seed 0]
+
+The batch imitates GRPO rollouts: 250 prompts × 8 samples, 300–2,000 tokens each (counted with the
+reward's own approximation), gold answers of every kind the grader handles (integers, decimals, fractions,
+roots, expressions, option letters with choices, units), responses well-formed (all four transitions) and
+malformed (one attempt, text around the blocks, a missing block, an unclosed tag, no box, garbage) mixed.
+Grading caches are cleared before timing; math-verify is imported (once per process) before timing.
+Writes the "Reward" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _results import record  # noqa: E402
+
+from srpo import grading  # noqa: E402
+from srpo.response import five_block_response  # noqa: E402
+from srpo.reward import RewardConfig, approx_token_count, score  # noqa: E402
+
+PROSE = (
+    "first we read the chart the bar for Monday is taller than Tuesday so the difference is computed as "
+    "follows let x be the unknown side then by the Pythagorean theorem we have x^2 + 3^2 = 5^2 hence "
+    "the area equals half the base times the height which gives us the value we add the numbers "
+    "carefully and check each step again since the angle sum of a triangle is 180 degrees"
+)
+WORDS = PROSE.split()
+
+# (gold, a wrong answer, choices or None, how a model writes the right answer)
+PROBLEMS = [
+    ("42", "24", None, "42"),
+    ("-7", "7", None, "-7"),
+    ("3.75", "3.5", None, "\\frac{15}{4}"),
+    ("\\frac{3}{4}", "\\frac{4}{3}", None, "0.75"),
+    ("2\\sqrt{3}", "3\\sqrt{2}", None, "\\sqrt{12}"),
+    ("x^2+2x+1", "x^2+1", None, "(x+1)^2"),
+    ("B", "C", ["10", "12", "14", "16"], "B"),
+    ("12", "14", ["10", "12", "14", "16"], "B"),
+    ("60", "45", None, "60^\\circ"),
+    ("25 cm", "20 cm", None, "25"),
+    ("\\frac{\\pi}{2}", "\\pi", None, "\\frac{\\pi}{2}"),
+    ("1,250", "1,000", None, "1250"),
+]
+
+
+def prose(rng: random.Random, tokens: int) -> str:
+    words: list[str] = []
+    while approx_token_count(" ".join(words)) < tokens:
+        words.extend(rng.sample(WORDS, 12))
+    return " ".join(words)
+
+
+def response(rng: random.Random, problem: tuple, kind: str) -> str:
+    gold, wrong, _, right = problem
+    total = rng.randint(300, 2000)
+    t1, refl, t2 = prose(rng, int(total * 0.4)), prose(rng, int(total * 0.2)), prose(rng, int(total * 0.4))
+    first, final = {
+        "right_to_right": (right, right),
+        "wrong_to_right": (wrong, right),
+        "right_to_wrong": (right, wrong),
+        "wrong_to_wrong": (wrong, wrong),
+    }.get(kind, (rng.choice([right, wrong]), rng.choice([right, wrong])))
+    box = "The answer is \\boxed{{{}}}."
+    if kind == "single attempt":
+        return f"<think>{prose(rng, total)}</think><answer>{box.format(first)}</answer>"
+    if kind == "text around":
+        return (
+            "Sure, let me solve it. "
+            + five_block_response(t1, box.format(first), refl, t2, box.format(final))
+            + " Hope it helps!"
+        )
+    if kind == "missing think":
+        return f"<think>{t1}</think><answer>{box.format(first)}</answer><reflection>{refl}</reflection><answer>{box.format(final)}</answer>"
+    if kind == "unclosed":
+        return f"<think>{t1}</think><answer>{box.format(first)}</answer><reflection>{refl} <think>{t2}"
+    if kind == "no box":
+        return five_block_response(t1, first, refl, t2, final)
+    if kind == "garbage":
+        return prose(rng, total) + " " + "".join(rng.choice("{}<>\\$^_") for _ in range(200))
+    return five_block_response(t1, box.format(first), refl, t2, box.format(final))
+
+
+KINDS = ["right_to_right"] * 3 + ["wrong_to_right"] * 2 + ["right_to_wrong", "wrong_to_wrong"] * 2
+KINDS += ["single attempt", "text around", "missing think", "unclosed", "no box", "garbage"]
+
+
+def batch(n: int, seed: int) -> list[tuple[str, str, list[str] | None]]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n // 8):
+        problem = rng.choice(PROBLEMS)
+        for _ in range(8):
+            out.append((response(rng, problem, rng.choice(KINDS)), problem[0], problem[2]))
+    return out
+
+
+ADVERSARIAL = {
+    "1 MB of prose": "x " * 500_000,
+    "1 MB five blocks": five_block_response("a " * 250_000, "\\boxed{4}", "r", "b " * 250_000, "\\boxed{4}"),
+    "1 MB binary junk": bytes(range(256)).decode("latin-1") * 4096,
+    "100k tags": "<think>" * 50_000 + "</answer>" * 50_000,
+    "50k blocks": "<think>x</think>" * 50_000,
+    "50k nested braces": "<think>a</think><answer>\\boxed{" + "{" * 50_000 + "}" * 50_000 + "}</answer>",
+    "50k unclosed boxes": "<think>a</think><answer>" + "\\boxed{" * 50_000 + "</answer>",
+    "exponent tower answers": five_block_response(
+        "a", "\\boxed{9^{9^{9^{9}}}}", "r", "b", "\\boxed{(9^{999})^{999}}"
+    ),
+    "huge number answers": five_block_response(
+        "a", "\\boxed{" + "9" * 5000 + "}", "r", "b", "\\boxed{10^{10000000}}"
+    ),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    cfg = RewardConfig.preset("paper")
+    items = batch(args.n, args.seed)
+    tokens = [approx_token_count(r) for r, _, _ in items]
+    score("<think>a</think><answer>\\sqrt{2}</answer>", "\\sqrt{2}+0", cfg)  # import math-verify once
+    grading._equivalent_cached.cache_clear()
+    grading._mv_parse.cache_clear()
+
+    start_cpu, start = time.process_time(), time.perf_counter()
+    totals = [score(r, g, cfg, choices=c).total for r, g, c in items]
+    cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start
+    parses = grading._mv_parse.cache_info().misses
+    rate = len(items) / cpu
+
+    rows = []
+    for name, text in ADVERSARIAL.items():
+        t0 = time.perf_counter()
+        b = score(text, "4", cfg)
+        rows.append(f"| {name} | {len(text):,} | {(time.perf_counter() - t0) * 1000:.1f} | {b.total:.3f} |")
+
+    body = f"""### Mixed batch (`bench/reward.py --n {args.n} --seed {args.seed}`)
+
+{len(items)} responses (250 prompts × 8), {min(tokens)}–{max(tokens)} tokens (mean {sum(tokens) / len(tokens):.0f}),
+well-formed and malformed mixed; preset `paper`; grading caches cleared first; one process, one core.
+
+| measure | value |
+| --- | --- |
+| responses / s (CPU time) | **{rate:,.0f}** (target ≥ 1,500) |
+| responses / s (wall clock) | {len(items) / wall:,.0f} |
+| CPU time for the batch | {cpu:.2f} s |
+| distinct answers parsed by math-verify | {parses} |
+| mean reward | {sum(totals) / len(totals):.3f} |
+
+### Adversarial responses (one call each, gold "4")
+
+| input | chars | ms | total |
+| --- | ---: | ---: | ---: |
+""" + "\n".join(rows)
+    record("Reward", body)
+
+
+if __name__ == "__main__":
+    main()
