@@ -13,7 +13,7 @@ from srpo.cli import app
 from srpo.eval.benchmarks import get_benchmark
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
-from srpo.eval.scoring import approx_token_count, score_response
+from srpo.eval.scoring import approx_token_count, score_generations, score_response
 from srpo.llm.fake_server import FakeChatServer
 from srpo.response import five_block_response
 
@@ -264,3 +264,40 @@ def test_eval_run_refuses_unknown_backend_and_vllm_without_vllm(tmp_path):
     except ImportError:
         with pytest.raises(EvalError, match="--backend vllm needs vLLM installed"):
             run_eval("synthetic", SYNTH, tmp_path / "b", backend="vllm", model="m", limit=1)
+
+
+# ---------------------------------------------------------------------------------- LLM-judge extraction
+
+PROSE = "After a long look at the picture I would go with the one that has the round outline, surely."
+
+
+def judge_responder(body: dict) -> str:
+    prompt = body["messages"][-1]["content"]
+    assert "Options:\nA. the square\nB. the circle" in prompt and PROSE in prompt
+    return "B"
+
+
+def test_judge_extracts_what_the_rules_cannot_and_is_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    gens = tmp_path / "gens.jsonl"
+    gens.write_text(
+        json.dumps({"id": "1", "response": f"<think>..</think><answer>{PROSE}</answer>"})
+        + "\n"
+        + json.dumps({"id": "2", "response": "<answer>12</answer>"})
+        + "\n"
+    )
+    with FakeChatServer(responder=judge_responder) as server:
+        options = {"base_url": [server.base_url]}
+        for _ in range(2):
+            rows = score_generations(
+                "mathvista", MATHVISTA, gens, tmp_path / "s.jsonl", judge_model="judge", judge_options=options
+            )
+        asked = sum(server.outcomes.values())
+    assert asked == 1  # only the line the rules could not read, and only once (the cache answers the rerun)
+    by_id = {r["id"]: r for r in rows}
+    assert (by_id["1"]["prediction"], by_id["1"]["correct"], by_id["1"]["extracted_by"]) == (
+        "the circle",
+        False,
+        "judge",
+    )
+    assert by_id["2"]["extracted_by"] == "rules"

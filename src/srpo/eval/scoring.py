@@ -278,7 +278,7 @@ def score_generations(
         from srpo.eval.judge import llm_judge
 
         out_path = Path(output)
-        cache = judge_cache or out_path.with_name(out_path.name + ".judge-cache.jsonl")
+        cache = judge_cache or out_path.with_name(out_path.name + ".judge-cache.sqlite")
         judge = llm_judge(judge_model, backend=judge_backend, cache=cache, **(judge_options or {}))
     rows = score_all(
         bench,
