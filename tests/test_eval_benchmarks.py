@@ -430,3 +430,13 @@ def test_scoring_never_raises(index, response):
     name, sample = ALL_SAMPLES[index]
     row = score_response(get_benchmark(name), sample, response)
     assert isinstance(row["correct"], bool) and isinstance(row["first_correct"], bool)
+
+
+def test_benchmarks_command_lists_the_registry():
+    from typer.testing import CliRunner
+
+    from srpo.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "benchmarks"])
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.output.splitlines()] == sorted(BENCHMARKS)
