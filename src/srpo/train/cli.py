@@ -1,19 +1,111 @@
-"""`srpo sft` and `srpo grpo`."""
+"""`srpo sft` and `srpo grpo`: read a YAML config, apply `key=value` / `--key value` overrides, train.
+
+    srpo sft  --config configs/sft/tiny_cpu.yaml max_steps=20
+    srpo grpo --config configs/grpo/qwen2_5_vl_7b.yaml --dry-run
+    srpo sft  --list-options
+
+Both are thin skins over `run_sft(config)` / `run_grpo(config)`; `--dry-run` only resolves and validates.
+Under `accelerate launch` they run unchanged: `accelerate launch --config_file … -m srpo sft --config …`.
+"""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import typer
 
+from srpo.train.config import ConfigError
 
-def sft_command(ctx: typer.Context) -> None:
-    """Reflection cold-start SFT (not yet available)."""
-    from srpo.cli import not_yet
-
-    not_yet("sft")
+_CONFIG_HELP = "YAML recipe under configs/ (every key is a field of the recipe's config dataclass)."
+_OVERRIDES_EPILOG = "Extra arguments override the YAML: key=value or --key value (TRL option names)."
 
 
-def grpo_command(ctx: typer.Context) -> None:
-    """GRPO with the reflection-aware reward (not yet available)."""
-    from srpo.cli import not_yet
+def _run(kind: str, ctx: typer.Context, config: str | None, dry_run: bool, list_options: bool) -> None:
+    from srpo.train.config import config_help
 
-    not_yet("grpo")
+    cls = _config_class(kind)
+    if list_options:
+        typer.echo(config_help(cls))
+        return
+    if config is None and not ctx.args:
+        raise typer.BadParameter(
+            "pass --config CONFIG.yaml (and optional key=value overrides)", param_hint="--config"
+        )
+    try:
+        if dry_run:
+            from srpo.train.dry_run import dry_run as do_dry_run
+
+            typer.echo(do_dry_run(cls, config, list(ctx.args)))
+            return
+        from srpo.train.config import load_config
+
+        cfg = load_config(cls, config, list(ctx.args))
+        runner = _runner(kind)
+        out = runner(cfg)
+    except ConfigError as e:
+        typer.echo(f"srpo {kind}: config error: {e}", err=True)
+        raise typer.Exit(2) from None
+    except (ValueError, FileNotFoundError) as e:
+        typer.echo(f"srpo {kind}: {e}", err=True)
+        raise typer.Exit(1) from None
+    if int(os.environ.get("RANK", "0")) == 0:
+        typer.echo(f"srpo {kind}: model saved to {out}")
+
+
+def _config_class(kind: str) -> Any:
+    if kind == "sft":
+        from srpo.train.sft import SFTRecipeConfig
+
+        return SFTRecipeConfig
+    from srpo.train.grpo import GRPORecipeConfig
+
+    return GRPORecipeConfig
+
+
+def _runner(kind: str) -> Any:
+    if kind == "sft":
+        from srpo.train.sft import run_sft
+
+        return run_sft
+    from srpo.train.grpo import run_grpo
+
+    return run_grpo
+
+
+def sft_command(
+    ctx: typer.Context,
+    config: str = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Print the resolved config and build the trainer "
+        "arguments; load no model, read no data, download nothing.",
+    ),
+    list_options: bool = typer.Option(
+        False, "--list-options", help="List every option with its default and help."
+    ),
+) -> None:
+    """Stage 2: reflection cold-start SFT on TRL's SFTTrainer (vision tower and projector frozen by default).
+
+    Extra arguments override the YAML: key=value or --key value (TRL option names)."""
+    _run("sft", ctx, config, dry_run, list_options)
+
+
+def grpo_command(
+    ctx: typer.Context,
+    config: str = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Print the resolved config and build the trainer "
+        "arguments; load no model, read no data, download nothing.",
+    ),
+    list_options: bool = typer.Option(
+        False, "--list-options", help="List every option with its default and help."
+    ),
+) -> None:
+    """Stage 3: GRPO with the reflection-aware SRPO reward on TRL's GRPOTrainer.
+
+    Extra arguments override the YAML: key=value or --key value (TRL option names)."""
+    _run("grpo", ctx, config, dry_run, list_options)
