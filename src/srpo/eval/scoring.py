@@ -84,6 +84,19 @@ def reflection_tokens(response: str, count: TokenCounter) -> tuple[int, int]:
     return inside, after
 
 
+def _extractions(
+    benchmark: Benchmark, att: Attempts, extraction: Any = None, first_extraction: Any = None
+) -> tuple[str | None, str | None, str]:
+    """(final extraction, first extraction, who extracted the final one: "given" or "rules")."""
+    given = extraction is not None
+    final_x = str(extraction) if given else benchmark.extract(att.final)
+    if att.answers >= 2:
+        first_x = str(first_extraction) if first_extraction is not None else benchmark.extract(att.first)
+    else:
+        first_x = final_x
+    return final_x, first_x, "given" if given else "rules"
+
+
 def score_response(
     benchmark: Benchmark,
     sample: Sample,
@@ -94,25 +107,10 @@ def score_response(
     prompt_style: str = "reflection",
     count_tokens: TokenCounter = approx_token_count,
 ) -> dict[str, Any]:
-    """One scored line (rules only; see `score_generations` for the judge). Never raises on odd text."""
+    """One scored line (rules only; see `score_all` for the judge). Never raises on odd text."""
     att = attempts_of(response)
-    given = extraction is not None
-    final_x = extraction if given else benchmark.extract(att.final)
-    if att.answers >= 2:
-        first_x = first_extraction if first_extraction is not None else benchmark.extract(att.first)
-    else:
-        first_x = final_x
-    return _finish(
-        benchmark,
-        sample,
-        response,
-        att,
-        final_x,
-        first_x,
-        "given" if given else "rules",
-        prompt_style,
-        count_tokens,
-    )
+    final_x, first_x, by = _extractions(benchmark, att, extraction, first_extraction)
+    return _finish(benchmark, sample, response, att, final_x, first_x, by, prompt_style, count_tokens)
 
 
 def _finish(
@@ -181,14 +179,10 @@ def score_all(
             continue
         response = gen["response"]
         att = attempts_of(response)
-        given = gen.get("extraction")
-        final_x = str(given) if given is not None else benchmark.extract(att.final)
-        if att.answers >= 2:
-            fx = gen.get("first_extraction")
-            first_x = str(fx) if fx is not None else benchmark.extract(att.first)
-        else:
-            first_x = final_x
-        pending.append((sample, response, att, final_x, first_x, "given" if given is not None else "rules"))
+        final_x, first_x, by = _extractions(
+            benchmark, att, gen.get("extraction"), gen.get("first_extraction")
+        )
+        pending.append((sample, response, att, final_x, first_x, by))
     if unknown:
         raise DataError(
             f"{source}: {len(unknown)} generation id(s) are not in the benchmark data (first: "
