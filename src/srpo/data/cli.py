@@ -62,3 +62,51 @@ def convert_command(
             f.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
     tmp.replace(output)
     typer.echo(f"{output}: {stats.summary()}")
+
+
+@app.command("tiny-model")
+def tiny_model_command(
+    out: Path = typer.Option(..., "--out", help="Folder to write the checkpoint to."),
+    seed: int = typer.Option(0, help="Seed for the tokenizer corpus and the random weights."),
+    hidden_size: int = typer.Option(
+        128, help="Language model width (head dim = hidden / heads, at least 32)."
+    ),
+    layers: int = typer.Option(4, help="Language model layers."),
+    heads: int = typer.Option(4, help="Attention heads."),
+    vocab_size: int = typer.Option(1024, help="Target BPE vocabulary size (before special tokens)."),
+) -> None:
+    """Build a tiny randomly initialised Qwen2.5-VL (tokenizer, processor, chat template) offline."""
+    from srpo.models.tiny import build_tiny_model, describe_checkpoint
+
+    path = build_tiny_model(
+        out,
+        seed=seed,
+        hidden_size=hidden_size,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        vocab_size=vocab_size,
+    )
+    typer.echo(describe_checkpoint(path))
+
+
+@app.command("synth")
+def synth_command(
+    out: Path = typer.Option(..., "--out", help="Folder for train.jsonl, test.jsonl and images/."),
+    n: int = typer.Option(200, "--n", help="Number of samples (train + test)."),
+    seed: int = typer.Option(0, help="Seed: the same seed writes the same data."),
+    test_fraction: float = typer.Option(0.2, help="Share of samples in test.jsonl."),
+    image_size: int = typer.Option(168, help="Image side in pixels (a multiple of 28 suits Qwen2.5-VL)."),
+    choice_fraction: float = typer.Option(
+        0.3, help="Share of multiple-choice problems (answer = option letter)."
+    ),
+) -> None:
+    """Draw synthetic multimodal math problems (charts, shapes, geometry, clocks, number lines)."""
+    from srpo.data.synth import write_synth
+
+    try:
+        summary = write_synth(
+            out, n, seed, test_fraction=test_fraction, image_size=image_size, choice_fraction=choice_fraction
+        )
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    typer.echo(summary.describe())
