@@ -30,11 +30,9 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from srpo.curate.prompts import question_text
 from srpo.data.images import ImageError, default_image_root, image_bytes, kind_of, resolve_image
@@ -131,12 +129,12 @@ def export(
             return _write_jsonl(out / f"{name}.jsonl", rows)
         first = next(rows, None)
         if first is None:
-            return _write_parquet(out / f"{name}.parquet", iter(()), _TRL_PROMPT)
-        schema = _TRL_SFT if "messages" in first else _TRL_PROMPT
-        return _write_parquet(out / f"{name}.parquet", _chain(first, rows), schema)
+            return _write_parquet(out / f"{name}.parquet", iter(()), "trl_prompt")
+        layout = "trl_sft" if "messages" in first else "trl_prompt"
+        return _write_parquet(out / f"{name}.parquet", _chain(first, rows), layout)
     if format == "verl":
-        return _write_parquet(out / f"{name}.parquet", (_verl_row(i, n) for n, i in enumerate(items)), _VERL)
-    return _write_parquet(out / f"{name}.parquet", (_easyr1_row(i) for i in items), _EASYR1)
+        return _write_parquet(out / f"{name}.parquet", (_verl_row(i, n) for n, i in enumerate(items)), "verl")
+    return _write_parquet(out / f"{name}.parquet", (_easyr1_row(i) for i in items), "easyr1")
 
 
 def _chain(first: dict, rest: Iterator[dict]) -> Iterator[dict]:
@@ -273,48 +271,58 @@ def _b64(obj: Any) -> Any:
     raise TypeError(type(obj).__name__)
 
 
-_PART = pa.struct([("type", pa.string()), ("text", pa.string())])
-_TRL_SFT = pa.schema(
-    [
-        ("id", pa.string()),
-        ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.list_(_PART))]))),
-        ("images", pa.list_(pa.string())),
-    ]
-)
-_TRL_PROMPT = pa.schema(
-    [
-        ("id", pa.string()),
-        ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.list_(_PART))]))),
-        ("images", pa.list_(pa.string())),
-        ("answer", pa.string()),
-        ("choices", pa.list_(pa.string())),
-    ]
-)
-_IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
-_VERL = pa.schema(
-    [
-        ("data_source", pa.string()),
-        ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-        ("images", pa.list_(_IMAGE)),
-        ("ability", pa.string()),
-        ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
-        (
-            "extra_info",
-            pa.struct(
-                [
-                    ("id", pa.string()),
-                    ("index", pa.int64()),
-                    ("question", pa.string()),
-                    ("choices", pa.list_(pa.string())),
-                ]
+@lru_cache(maxsize=1)
+def _schemas() -> dict[str, Any]:
+    """Parquet schemas per layout (pyarrow is imported only when a parquet file is written)."""
+    import pyarrow as pa
+
+    _PART = pa.struct([("type", pa.string()), ("text", pa.string())])
+    _TRL_SFT = pa.schema(
+        [
+            ("id", pa.string()),
+            ("messages", pa.list_(pa.struct([("role", pa.string()), ("content", pa.list_(_PART))]))),
+            ("images", pa.list_(pa.string())),
+        ]
+    )
+    _TRL_PROMPT = pa.schema(
+        [
+            ("id", pa.string()),
+            ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.list_(_PART))]))),
+            ("images", pa.list_(pa.string())),
+            ("answer", pa.string()),
+            ("choices", pa.list_(pa.string())),
+        ]
+    )
+    _IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+    _VERL = pa.schema(
+        [
+            ("data_source", pa.string()),
+            ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+            ("images", pa.list_(_IMAGE)),
+            ("ability", pa.string()),
+            ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+            (
+                "extra_info",
+                pa.struct(
+                    [
+                        ("id", pa.string()),
+                        ("index", pa.int64()),
+                        ("question", pa.string()),
+                        ("choices", pa.list_(pa.string())),
+                    ]
+                ),
             ),
-        ),
-    ]
-)
-_EASYR1 = pa.schema([("problem", pa.string()), ("answer", pa.string()), ("images", pa.list_(_IMAGE))])
+        ]
+    )
+    _EASYR1 = pa.schema([("problem", pa.string()), ("answer", pa.string()), ("images", pa.list_(_IMAGE))])
+    return {"trl_sft": _TRL_SFT, "trl_prompt": _TRL_PROMPT, "verl": _VERL, "easyr1": _EASYR1}
 
 
-def _write_parquet(path: Path, rows: Iterator[dict[str, Any]], schema: pa.Schema) -> Path:
+def _write_parquet(path: Path, rows: Iterator[dict[str, Any]], layout: str) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _schemas()[layout]
     tmp = Path(str(path) + ".tmp")
     with pq.ParquetWriter(tmp, schema) as writer:
         batch: list[dict[str, Any]] = []
