@@ -80,14 +80,19 @@ def final_answer_text(sample: Sample) -> str:
 
 
 def first_attempt_blocks(attempt: dict[str, Any]) -> tuple[str, str]:
-    """(first think, first answer) from a graded attempt; empty think when there is nothing usable."""
-    think = (attempt.get("think") or "").strip()
+    """(first think, first answer) from a graded attempt, with any stray tags removed (they would break the
+    five-block structure); empty think when there is nothing usable."""
+    think = _TAGS.sub(" ", attempt.get("think") or "").strip()
     if not think:
         think = _TAGS.sub(" ", attempt.get("text") or "").strip()
-    answer = (attempt.get("answer") or "").strip()
+    answer = _TAGS.sub(" ", attempt.get("answer") or "").strip()
     if not answer:
         pred = attempt.get("pred")
-        answer = boxed(pred) if pred else "I could not reach an answer."
+        answer = (
+            boxed(_TAGS.sub(" ", pred).strip())
+            if pred and _TAGS.sub(" ", pred).strip()
+            else "I could not reach an answer."
+        )
     return think, answer
 
 
