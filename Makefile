@@ -35,8 +35,26 @@ format: setup
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# verl 0.9 pins transformers < 5.11, so it gets its own venv: the reward is tested there through verl's own
+# reward loader. torch first (the pinned CPU wheel), then verl with its dependencies, then our package
+# without dependencies plus the few light ones the reward needs.
+VERL_VENV := .venv-verl
+VERL_STAMP := $(VERL_VENV)/.installed
+
+$(VERL_STAMP): pyproject.toml constraints.txt
+	test -x $(VERL_VENV)/bin/python || $(PY) -m venv $(VERL_VENV)
+	PIP_CONSTRAINT=constraints.txt $(VERL_VENV)/bin/pip install --quiet --upgrade pip
+	PIP_CONSTRAINT=constraints.txt $(VERL_VENV)/bin/pip install --quiet torch==2.13.0
+	PIP_CONSTRAINT=constraints.txt $(VERL_VENV)/bin/pip install --quiet verl==0.9.1
+	PIP_CONSTRAINT=constraints.txt $(VERL_VENV)/bin/pip install --quiet --no-deps -e .
+	PIP_CONSTRAINT=constraints.txt $(VERL_VENV)/bin/pip install --quiet 'math-verify==0.9.*' typer pyyaml pytest pytest-timeout
+	touch $(VERL_STAMP)
+
+test-verl: $(VERL_STAMP)
+	HF_HUB_OFFLINE=1 $(VERL_VENV)/bin/python -m pytest -q tests/test_reward_verl.py
+
 bench: setup
 	$(BIN)/python bench/reward.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache
