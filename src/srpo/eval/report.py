@@ -267,14 +267,15 @@ def write_report(
     plots_dir = out / "report_plots"
     plots_dir.mkdir(parents=True, exist_ok=True)
 
-    plots: list[tuple[str, str, bytes]] = [("transitions.png", "Transitions", plot_transitions(loaded))]
+    plots: list[tuple[str, str, bytes]] = []
     for bench in dict.fromkeys(r.benchmark for r in loaded):
         members = [r for r in loaded if r.benchmark == bench]
         key = members[0].groups[0] if members[0].groups else None
         if key:
             name = f"accuracy_by_{_slug(bench)}_{_slug(key)}.png"
             t = f"{bench}: accuracy by {key}"
-            plots.insert(0, (name, t, plot_accuracy_by_category(members, key, t)))
+            plots.append((name, t, plot_accuracy_by_category(members, key, t)))
+    plots.append(("transitions.png", "Transitions", plot_transitions(loaded)))
     for name, _, data in plots:
         (plots_dir / name).write_bytes(data)
 
