@@ -65,6 +65,9 @@ def test_report_puts_runs_side_by_side(tmp_path, two_runs):
     assert "| geometry | – | 0.0 / 100.0 (n=1) |" in md
     assert (tmp_path / "report" / "report_plots" / "transitions.png").is_file()
     assert set(result["metrics"]) == {"base", "sft"}
+    summary = json.loads((tmp_path / "report" / "metrics.json").read_text())  # what the quickstart reads
+    assert summary["sft"]["accuracy"] == 0.75 and summary["base"]["first_accuracy"] == pytest.approx(1 / 3)
+    assert set(summary["sft"]) >= {"accuracy", "first_accuracy", "format_rate", "transitions", "by_group"}
 
     html = result["html"].read_text()
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", html)
@@ -83,6 +86,9 @@ def test_report_command_with_labels(tmp_path, two_runs):
     )
     assert result.exit_code == 0, result.output
     assert "| after | synthetic |" in (out / "report.md").read_text()
+    # Written into a run folder, the report leaves that run's own metrics.json alone.
+    write_report([two_runs[1]], two_runs[1])
+    assert (two_runs[1] / "report_metrics.json").is_file() and not (two_runs[1] / "metrics.json").exists()
 
 
 def test_report_reads_a_scores_file_and_refuses_an_empty_folder(tmp_path, two_runs):

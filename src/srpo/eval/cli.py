@@ -57,6 +57,7 @@ def run_command(
     tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: the model's)."),
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
     judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
+    judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
     progress: bool = typer.Option(True, help="Show a live progress line."),
 ) -> None:
     """Generate answers for a benchmark (resumable), score them, and write metrics.json."""
@@ -80,6 +81,7 @@ def run_command(
             tokenizer=tokenizer,
             judge_model=judge_model,
             judge_backend=judge_backend,
+            judge_base_url=list(judge_base_url),
             progress=progress,
         )
     _print_summary(metrics)
@@ -102,6 +104,7 @@ def score_command(
     tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: approximate)."),
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
     judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
+    judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
     metrics: Path = typer.Option(None, help="Also write the metrics JSON here."),
 ) -> None:
     """Score existing generations: final answer (last <answer>) and first attempt, per line."""
@@ -118,6 +121,7 @@ def score_command(
             tokenizer=tokenizer,
             judge_model=judge_model,
             judge_backend=judge_backend,
+            judge_options={"base_url": list(judge_base_url)} if judge_base_url else None,
         )
     m = compute_metrics(rows)
     if metrics is not None:

@@ -255,8 +255,9 @@ def write_report(
     labels: list[str] | None = None,
     title: str = "srpo evaluation report",
 ) -> dict[str, Any]:
-    """Write `out_dir/report.md` (PNG plots in `out_dir/report_plots/`) and a self-contained
-    `out_dir/report.html`. Returns {"markdown": path, "html": path, "metrics": {label: metrics}}."""
+    """Write `out_dir/report.md` (PNG plots in `out_dir/report_plots/`), a self-contained
+    `out_dir/report.html`, and `out_dir/metrics.json` = {label: metrics} (`report_metrics.json` when
+    `out_dir` is itself a run folder). Returns {"markdown", "html", "metrics_path": paths; "metrics": dict}."""
     if not runs:
         raise ValueError("give at least one run folder or scores file")
     if labels is not None and len(labels) != len(runs):
@@ -317,7 +318,11 @@ def write_report(
     parts.append("</body></html>")
     html_path = out / "report.html"
     html_path.write_text("".join(parts), encoding="utf-8")
-    return {"markdown": md_path, "html": html_path, "metrics": {r.label: r.metrics for r in loaded}}
+    metrics = {r.label: r.metrics for r in loaded}
+    # Never overwrite a run's own metrics.json when the report is written into a run folder.
+    metrics_path = out / ("report_metrics.json" if (out / "run.json").exists() else "metrics.json")
+    metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return {"markdown": md_path, "html": html_path, "metrics_path": metrics_path, "metrics": metrics}
 
 
 def _dedupe_labels(runs: list[Run]) -> None:

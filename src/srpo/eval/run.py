@@ -83,6 +83,8 @@ class EvalRunConfig:
     """Ask this model to extract answers the rules cannot find (optional)."""
     judge_backend: str = "openai"
     """srpo.llm backend of the judge."""
+    judge_base_url: list[str] = field(default_factory=list)
+    """OpenAI-compatible endpoint(s) of the judge (default: the official API)."""
     progress: bool = True
     """Show a live progress line."""
 
@@ -205,7 +207,12 @@ def run_eval(
     if cfg.judge_model:
         from srpo.eval.judge import llm_judge
 
-        judge = llm_judge(cfg.judge_model, backend=cfg.judge_backend, cache=out / "judge-cache.sqlite")
+        judge = llm_judge(
+            cfg.judge_model,
+            backend=cfg.judge_backend,
+            cache=out / "judge-cache.sqlite",
+            base_url=list(cfg.judge_base_url),
+        )
     rows = score_all(
         bench,
         samples,
