@@ -152,7 +152,9 @@ def test_prompts_carry_the_question_and_options():
     assert "(B) the circle" in get_benchmark("mathvista").prompt(
         samples("mathvista")["1"]
     )  # the official query
-    assert "Choices:\n(A) 3:15\n(B) 4:30" in get_benchmark("synthetic").prompt(samples("synthetic")["syn-0002"])
+    assert "Choices:\n(A) 3:15\n(B) 4:30" in get_benchmark("synthetic").prompt(
+        samples("synthetic")["syn-0002"]
+    )
     olympiad = get_benchmark("olympiadbench").prompt(samples("olympiadbench")["2001"])
     assert "A stone is dropped" in olympiad and "(m/s)" in olympiad  # context first, unit named
     assert "several answers" in get_benchmark("olympiadbench").prompt(samples("olympiadbench")["1602"])
