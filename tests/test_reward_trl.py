@@ -95,18 +95,16 @@ def test_override_fields_by_keyword():
 
 
 @pytest.mark.slow
-def test_real_grpo_trainer_steps_on_the_tiny_model(tmp_path):
+def test_real_grpo_trainer_steps_on_the_tiny_model(tmp_path, tiny_model_dir):
     """Two GRPO steps on CPU: TRL calls our function, uses its rewards and shows our metrics in its logs."""
     datasets = pytest.importorskip("datasets")
     trl = pytest.importorskip("trl")
     from PIL import Image
 
     from srpo.models.loading import load_model, load_processor
-    from srpo.models.tiny import build_tiny_model
 
-    model_dir = build_tiny_model(tmp_path / "tiny")
-    processor = load_processor(model_dir)
-    model = load_model(model_dir)
+    processor = load_processor(tiny_model_dir)
+    model = load_model(tiny_model_dir)
 
     image = Image.new("RGB", (56, 56), (200, 30, 30))
     rows = [
