@@ -116,3 +116,27 @@ def test_sigkill_during_answer_and_reflect_loses_and_duplicates_nothing(tmp_path
     for f in tmp_path.iterdir():
         if f.is_file():
             assert SECRET.encode() not in f.read_bytes(), f
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    inp = write_samples(tmp_path, 40)
+    out = tmp_path / "answers.jsonl"
+    env = {**os.environ, "OPENAI_API_KEY": SECRET}
+    with FakeChatServer(responder=answer_of, latency=0.2) as server:
+        proc = subprocess.Popen(
+            _command("answer", inp, out, server.base_url),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while (
+            proc.poll() is None and time.monotonic() < deadline and not (out.exists() and out.stat().st_size)
+        ):
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, output
+    assert "rerun the same command to resume" in output and "Traceback" not in output
+    assert 0 < len(_lines(out)) < 40

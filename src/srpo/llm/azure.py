@@ -10,7 +10,7 @@ import os
 import openai
 
 from srpo.llm.keys import read_api_key
-from srpo.llm.openai_compat import OpenAIBackend
+from srpo.llm.openai_compat import CONNECTIONS_PER_CLIENT, OpenAIBackend
 from srpo.llm.settings import LLMSettings
 
 
@@ -36,10 +36,12 @@ class AzureBackend(OpenAIBackend):
         if key is None:
             raise ValueError(f"azure backend: no API key; set the environment variable {env}")
         self.model = deployment
+        per_url = max(1, -(-settings.concurrency // (CONNECTIONS_PER_CLIENT * len(endpoints))))
         self._clients = [
             openai.AsyncAzureOpenAI(
                 azure_endpoint=url, api_version=version, api_key=key, max_retries=0, timeout=settings.timeout
             )
+            for _ in range(per_url)
             for url in endpoints
         ]
         self._next = itertools.cycle(range(len(self._clients)))

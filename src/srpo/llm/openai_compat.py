@@ -38,6 +38,9 @@ _NAMED_PARAMS = frozenset(
 )
 
 
+CONNECTIONS_PER_CLIENT = 8
+
+
 class OpenAIBackend(Backend):
     name = "openai"
 
@@ -54,7 +57,10 @@ class OpenAIBackend(Backend):
                 )
             key = "EMPTY"  # self-hosted servers (vLLM, SGLang) usually need none
         urls = settings.base_url or [None]
-        self._clients = [self._make_client(url, key, settings) for url in urls]
+        # httpcore's pool scans all of its connections (a socket check each) on every request, so one pool of
+        # 64 connections costs several ms of CPU per request; small pools of ~8 keep that flat.
+        per_url = max(1, -(-settings.concurrency // (CONNECTIONS_PER_CLIENT * len(urls))))
+        self._clients = [self._make_client(url, key, settings) for _ in range(per_url) for url in urls]
         self._next = itertools.cycle(range(len(self._clients)))
 
     def _make_client(self, url: str | None, key: str, settings: LLMSettings) -> openai.AsyncOpenAI:

@@ -23,10 +23,21 @@ class ChatRequest:
 
     def cache_key(self, model: str) -> str:
         """A digest of model + messages + sampling parameters + attempt index."""
-        h = hashlib.sha256()
-        h.update(json.dumps([model, self.params, self.attempt], sort_keys=True, default=str).encode())
-        # The messages carry base64 images: hash them without building one big canonical string twice.
-        h.update(json.dumps(self.messages, sort_keys=True, ensure_ascii=False).encode())
+        h = hashlib.sha256(
+            json.dumps([model, self.params, self.attempt], sort_keys=True, default=str).encode()
+        )
+        # Walk the messages instead of JSON-encoding them: the base64 images make that the costliest step.
+        for m in self.messages:
+            h.update(b"\x00role\x00" + str(m.get("role")).encode())
+            content = m.get("content")
+            parts = [{"type": "text", "text": content}] if isinstance(content, str) else content or []
+            for p in parts:
+                h.update(b"\x00part\x00" + str(p.get("type")).encode() + b"\x00")
+                if "image_url" in p:
+                    url = p["image_url"]
+                    h.update(str(url.get("url") if isinstance(url, dict) else url).encode())
+                else:
+                    h.update(json.dumps(p, sort_keys=True, default=str).encode())
         return h.hexdigest()
 
 
