@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srpo.response import FIVE_BLOCKS, boxed, five_block_response, parse_response
+from srpo.response import FIVE_BLOCKS, MAX_TAGS, boxed, five_block_response, parse_response
 
 GOOD = "<think>a</think>\n<answer>\\boxed{1}</answer>\n<reflection>r</reflection>\n<think>b</think>\n<answer>2</answer>\n"
 
@@ -70,6 +70,8 @@ def test_never_raises_and_blocks_are_ordered(text):
 
 def test_hostile_sizes_parse():
     assert len(parse_response("<think>" * 100_000).blocks) == 0
-    assert len(parse_response("<think>x</think>" * 50_000).blocks) == 50_000
+    many = parse_response("<think>x</think>" * 50_000)
+    assert len(many.blocks) == MAX_TAGS // 2 and many.clean is False  # read up to MAX_TAGS tags
+    assert len(parse_response("<think>x</think>" * 50, max_tags=10).blocks) == 5
     assert parse_response("x" * 1_000_000).clean is False
     assert parse_response(None).blocks == ()  # type: ignore[arg-type]

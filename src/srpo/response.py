@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 TAG_NAMES = ("think", "answer", "reflection")
 FIVE_BLOCKS = ("think", "answer", "reflection", "think", "answer")
 _TAG = re.compile(r"<(/?)(think|answer|reflection)>")
+MAX_TAGS = 4096
+"""Tags read per response. Each tag is at least one token, so any response of up to 4,096 tokens (the paper
+trains with 2,048) is parsed whole; beyond that a response is degenerate: only its first MAX_TAGS tags are
+read and it is marked not clean. This bounds the Python-level work on hostile output."""
 
 REFLECTION_SYSTEM_PROMPT = (
     "Solve the problem in two attempts. First reason step by step inside <think></think> and give your "
@@ -32,9 +37,11 @@ ATTEMPT_SYSTEM_PROMPT = (
 )
 
 
-@dataclass(frozen=True)
-class Block:
-    """One tagged block: its tag name, raw content (not stripped) and span in the response."""
+class Block(NamedTuple):
+    """One tagged block: its tag name, raw content (not stripped) and span in the response.
+
+    A named tuple rather than a dataclass: hostile responses can hold 10^5 blocks, and tuples are
+    several times cheaper to build."""
 
     kind: str
     content: str
@@ -77,8 +84,10 @@ class ParsedResponse:
         return self.clean and self.kinds == FIVE_BLOCKS and all(b.content.strip() for b in self.blocks)
 
 
-def parse_response(text: str) -> ParsedResponse:
-    """Split `text` into tagged blocks, matched left to right without nesting. Never raises."""
+def parse_response(text: str, max_tags: int = MAX_TAGS) -> ParsedResponse:
+    """Split `text` into tagged blocks, matched left to right without nesting. Never raises.
+
+    Only the first `max_tags` tags are read; a response with more is marked not clean."""
     if not isinstance(text, str):
         return ParsedResponse((), False)
     blocks: list[Block] = []
@@ -87,8 +96,10 @@ def parse_response(text: str) -> ParsedResponse:
     open_at = 0  # where the open block's content starts
     block_start = 0
     last_end = 0  # end of the previous closed block
-    for m in _TAG.finditer(text):
-        closing, kind = m.group(1) == "/", m.group(2)
+    for n, m in enumerate(_TAG.finditer(text)):
+        if n >= max_tags:
+            return ParsedResponse(tuple(blocks), False)
+        closing, kind = m.groups()
         if open_kind is None:
             if closing:
                 clean = False  # a close tag with nothing open
