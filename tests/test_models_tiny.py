@@ -292,6 +292,21 @@ def test_generation_never_emits_vision_tokens_even_when_the_model_wants_them(mod
             assert not any(t in g.text for t in VISION_TOKENS)
 
 
+@pytest.mark.slow
+def test_cli_builds_the_same_checkpoint_as_the_library(tiny_model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from srpo.cli import app
+
+    result = CliRunner().invoke(app, ["data", "tiny-model", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    assert "Qwen2.5-VL, 2 layers × 128 wide" in result.output
+    # Same seed, same sizes: byte-identical tokenizer and weights.
+    for name in ("tokenizer.json", "model.safetensors", "config.json"):
+        assert (tmp_path / "m" / name).read_bytes() == (tiny_model_dir / name).read_bytes(), name
+    assert type(load_processor(tmp_path / "m")) is ImageTextQwen2_5_VLProcessor
+
+
 def test_open_image_refuses_remote_urls_and_reads_data_urls(tmp_path):
     with pytest.raises(ValueError, match="remote image"):
         open_image("https://example.com/a.png")

@@ -71,7 +71,7 @@ def tiny_model_command(
     hidden_size: int = typer.Option(
         128, help="Language model width (head dim = hidden / heads, at least 32)."
     ),
-    layers: int = typer.Option(4, help="Language model layers."),
+    layers: int = typer.Option(2, help="Language model layers."),
     heads: int = typer.Option(4, help="Attention heads."),
     vocab_size: int = typer.Option(1024, help="Target BPE vocabulary size (before special tokens)."),
 ) -> None:
