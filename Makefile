@@ -51,7 +51,7 @@ $(VERL_STAMP): pyproject.toml constraints.txt
 	touch $(VERL_STAMP)
 
 test-verl: $(VERL_STAMP)
-	HF_HUB_OFFLINE=1 $(VERL_VENV)/bin/python -m pytest -q tests/test_reward_verl.py
+	HF_HUB_OFFLINE=1 $(VERL_VENV)/bin/python -m pytest -q tests/test_reward_verl.py tests/test_train_verl_config.py
 
 bench: setup
 	$(BIN)/python bench/reward.py
