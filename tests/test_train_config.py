@@ -183,7 +183,8 @@ def _cli(*args: str):
 def test_7b_dry_run_resolves_offline(kind, monkeypatch):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    r = _cli(kind, "--config", f"configs/{kind}/qwen2_5_vl_7b.yaml", "--dry-run", "logging_steps=5")
+    override = ["logging_steps=5"] if kind == "sft" else ["--logging_steps", "5"]  # both spellings
+    r = _cli(kind, "--config", f"configs/{kind}/qwen2_5_vl_7b.yaml", "--dry-run", *override)
     assert r.exit_code == 0, r.output
     report = yaml.safe_load(r.output)
     assert report["srpo_options"]["freeze_vision"] is True
