@@ -18,7 +18,6 @@ import typer
 from srpo.train.config import ConfigError
 
 _CONFIG_HELP = "YAML recipe under configs/ (every key is a field of the recipe's config dataclass)."
-_OVERRIDES_EPILOG = "Extra arguments override the YAML: key=value or --key value (TRL option names)."
 
 
 def _run(kind: str, ctx: typer.Context, config: str | None, dry_run: bool, list_options: bool) -> None:

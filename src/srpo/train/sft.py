@@ -15,7 +15,7 @@ from typing import Any
 
 from trl import SFTConfig
 
-from srpo.train.config import RecipeArgs, recipe_field_names
+from srpo.train.config import RecipeArgs
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,3 @@ def run_sft(config: SFTRecipeConfig, *, callbacks: list[Any] | None = None) -> P
     if trainer.is_world_process_zero():
         trainer.processing_class.save_pretrained(str(out))
     return out
-
-
-SRPO_FIELDS = tuple(sorted(recipe_field_names()))
