@@ -28,11 +28,21 @@ app.command("grpo", context_settings={"allow_extra_args": True, "ignore_unknown_
 @app.command("quickstart")
 def quickstart_command(
     out: str = typer.Option("runs/quickstart", help="Folder for everything the quickstart writes."),
+    fresh: bool = typer.Option(False, "--fresh", help="Delete OUT first and start over."),
+    n: int = typer.Option(360, help="Synthetic problems (train + test)."),
+    sft_epochs: float = typer.Option(6.0, help="SFT epochs over the curated data."),
+    grpo_steps: int = typer.Option(3, help="GRPO steps."),
+    eval_limit: int = typer.Option(None, help="Evaluate on at most this many held-out problems."),
+    seed: int = typer.Option(0, help="Seed for data, model and training."),
 ) -> None:
-    """Run the whole pipeline small, on CPU, offline: data, tiny model, curate, SFT, GRPO, eval, report."""
+    """Run the whole pipeline small, on CPU, offline: data, tiny model, curate, SFT, GRPO, eval, report.
+
+    Resumable: a rerun skips the stages that finished."""
     from srpo.quickstart import run_quickstart
 
-    run_quickstart(out)
+    run_quickstart(
+        out, fresh=fresh, n=n, sft_epochs=sft_epochs, grpo_steps=grpo_steps, eval_limit=eval_limit, seed=seed
+    )
 
 
 def _version(value: bool) -> None:
@@ -43,7 +53,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     """srpo: teach VLMs to reason with explicit self-reflection."""
 
