@@ -21,6 +21,7 @@ from srpo.llm.cache import ResponseCache
 from srpo.llm.client import LLMClient
 from srpo.llm.fake_server import FakeChatServer, FaultPlan
 from srpo.llm.images import ImageEncoder
+from srpo.llm.openai_compat import json_body
 from srpo.llm.progress import Progress
 from srpo.llm.request import ChatRequest, ChatResult, RequestFailed
 from srpo.llm.retry import RetryPolicy, parse_retry_after
@@ -122,6 +123,66 @@ def test_cache_round_trip_and_key_depends_on_everything(tmp_path):
     assert len(set(variants) | {req.cache_key("m")}) == 5
 
 
+def test_cache_batches_writes_but_gets_see_them_and_close_keeps_them(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    for i in range(3):
+        cache.put(f"k{i}", ChatResult(f"answer {i}", "stop", 1, 1))
+    assert cache.get("k1").text == "answer 1"  # not yet flushed, already visible
+    cache.close()
+    reopened = ResponseCache(tmp_path / "c.sqlite")
+    assert len(reopened) == 3 and reopened.get("k2").text == "answer 2"
+
+
+def test_cache_key_uses_image_keys_in_place_of_image_urls():
+    def request(url: str, keys: list[str] | None) -> ChatRequest:
+        content = [{"type": "image_url", "image_url": {"url": url}}, {"type": "text", "text": "Q"}]
+        return ChatRequest([{"role": "user", "content": content}], {"temperature": 1.0}, image_keys=keys)
+
+    assert request("data:a", ["sha256:1"]).cache_key("m") == request("data:b", ["sha256:1"]).cache_key("m")
+    assert request("data:a", ["sha256:1"]).cache_key("m") != request("data:a", ["sha256:2"]).cache_key("m")
+    assert request("data:a", None).cache_key("m") != request("data:b", None).cache_key("m")
+
+
+def _body(url: str, text: str = "What is shown?") -> dict:
+    content = [{"type": "image_url", "image_url": {"url": url}}, {"type": "text", "text": text}]
+    return {
+        "model": "m",
+        "messages": [{"role": "system", "content": "Think."}, {"role": "user", "content": content}],
+    }
+
+
+BIG = "data:image/png;base64," + "QUJD+/9=" * 1000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _body(BIG),  # spliced
+        _body(BIG, text='quotes " and \\ and é and \n'),  # spliced, the rest escaped
+        _body(BIG[:-4] + "\n" + BIG[-4:]),  # a newline inside the URL: must be escaped, not spliced
+        _body(BIG + '"'),
+        _body(BIG, text=BIG),  # the same long string as text
+        _body(BIG, text='"\x00srpo-spliced-url\x00"'),  # the splice marker itself in the user's text
+        _body("https://example.com/a.png"),
+        {"model": "m", "messages": [{"role": "user", "content": "plain"}], "temperature": 0.5},
+    ],
+)
+def test_json_body_is_the_json_of_the_body(body):
+    assert json.loads(json_body(body)) == body
+
+
+def test_image_encoder_keys_data_urls_by_a_digest_of_the_bytes(tmp_path):
+    png(tmp_path / "root" / "a.png")
+    png(tmp_path / "root" / "b.png", size=(9, 9))
+    (tmp_path / "root" / "c.png").write_bytes((tmp_path / "root" / "a.png").read_bytes())
+    enc = ImageEncoder(tmp_path / "root")
+    a, b, c = (enc.encode(name) for name in ("a.png", "b.png", "c.png"))
+    assert a.key.startswith("sha256:") and len(a.key) < 100
+    assert a.key == c.key and a.key != b.key  # same bytes, same key
+    hooked = ImageEncoder(tmp_path / "root", url_prefix="https://cdn/")
+    assert hooked.encode("a.png") == ("https://cdn/a.png", "https://cdn/a.png")
+
+
 def test_usage_cost_counts_only_paid_requests():
     u = Usage(price_in=2.0, price_out=8.0)
     u.add(ChatResult("a", prompt_tokens=1_000_000, completion_tokens=500_000))
@@ -213,7 +274,18 @@ def test_progress_off_a_terminal_prints_plain_lines():
 # ------------------------------------------------------------------------------------------ real server
 
 
-def test_every_fault_is_retried_to_success():
+@pytest.fixture(params=["aiohttp", "httpx"])
+def transport(request, monkeypatch):
+    """Run a test on aiohttp (the default when installed) and on the httpx fallback."""
+    from srpo.llm import openai_compat
+
+    if request.param == "aiohttp" and not openai_compat.AIOHTTP:
+        pytest.skip("aiohttp is not installed")
+    monkeypatch.setattr(openai_compat, "AIOHTTP", request.param == "aiohttp")
+    return request.param
+
+
+def test_every_fault_is_retried_to_success(transport):
     plan = FaultPlan(
         rates={"500": 0.2, "429": 0.2, "slow": 0.1, "drop": 0.15, "malformed": 0.15},
         max_faults_per_request=3,

@@ -126,10 +126,14 @@ def answer(
                         yield s
 
             async def process(sample: Sample) -> dict[str, Any]:
-                urls = [encoder.url(ref) for ref in sample.images]
+                images = [encoder.encode(ref) for ref in sample.images]
+                urls, keys = [im.url for im in images], [im.key for im in images]
                 messages = chat_messages(ATTEMPT_SYSTEM_PROMPT, question_text(sample, prompt), urls)
                 results = await _gather(
-                    [client.chat(ChatRequest(messages, params, attempt=k)) for k in range(samples)]
+                    [
+                        client.chat(ChatRequest(messages, params, attempt=k, image_keys=keys))
+                        for k in range(samples)
+                    ]
                 )
                 attempts = []
                 for r in results:
@@ -172,6 +176,8 @@ async def _gather(coros: list) -> list[ChatResult]:
     """All results, or the first failure (the others are cancelled; their finished answers stay cached)."""
     import asyncio
 
+    if len(coros) == 1:  # one attempt: no task to create (and nothing to cancel)
+        return [await coros[0]]
     tasks = [asyncio.ensure_future(c) for c in coros]
     try:
         return list(await asyncio.gather(*tasks))

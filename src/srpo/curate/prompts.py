@@ -36,6 +36,12 @@ def template_text(name: str, override: str | os.PathLike | None = None) -> str:
         if not path.is_file():
             raise ValueError(f"--prompt {path}: no such file")
         return path.read_text(encoding="utf-8")
+    return _shipped(name)
+
+
+@lru_cache(maxsize=32)
+def _shipped(name: str) -> str:
+    # Read once: `importlib.resources` plus a file read cost more than rendering, once per record.
     return resources.files("srpo").joinpath("prompts", name).read_text(encoding="utf-8")
 
 

@@ -9,6 +9,7 @@ images (`ImageBytes`, from Parquet or HF datasets) need no file at all.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import mimetypes
 import os
@@ -45,7 +46,7 @@ def confine(ref: str, image_root: str | os.PathLike | None) -> Path:
     """Resolve a local image path under `image_root`; refuse anything that lands outside it."""
     if image_root is None:
         raise ImageError(f"image {ref!r}: no image root given; pass --image-root DIR")
-    root = Path(image_root).resolve()
+    root = _real_root(os.path.abspath(image_root))
     raw = unquote(urlparse(ref).path) if ref.startswith("file://") else ref
     candidate = Path(raw)
     if not candidate.is_absolute():
@@ -57,6 +58,12 @@ def confine(ref: str, image_root: str | os.PathLike | None) -> Path:
             "move the image under the root or pass the right --image-root"
         )
     return real
+
+
+@functools.lru_cache(maxsize=64)
+def _real_root(image_root: str) -> Path:
+    # Resolved once per root, not once per image: resolving walks (lstat) every component of the path.
+    return Path(image_root).resolve()
 
 
 def resolve_image(ref: ImageRef, image_root: str | os.PathLike | None) -> Path | str | ImageBytes:

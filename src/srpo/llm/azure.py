@@ -10,7 +10,7 @@ import os
 import openai
 
 from srpo.llm.keys import read_api_key
-from srpo.llm.openai_compat import CONNECTIONS_PER_CLIENT, OpenAIBackend
+from srpo.llm.openai_compat import OpenAIBackend, clients_per_url, http_client
 from srpo.llm.settings import LLMSettings
 
 
@@ -36,10 +36,15 @@ class AzureBackend(OpenAIBackend):
         if key is None:
             raise ValueError(f"azure backend: no API key; set the environment variable {env}")
         self.model = deployment
-        per_url = max(1, -(-settings.concurrency // (CONNECTIONS_PER_CLIENT * len(endpoints))))
+        per_url = clients_per_url(settings.concurrency, len(endpoints))
         self._clients = [
             openai.AsyncAzureOpenAI(
-                azure_endpoint=url, api_version=version, api_key=key, max_retries=0, timeout=settings.timeout
+                azure_endpoint=url,
+                api_version=version,
+                api_key=key,
+                max_retries=0,
+                timeout=settings.timeout,
+                http_client=http_client(),
             )
             for _ in range(per_url)
             for url in endpoints

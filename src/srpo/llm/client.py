@@ -22,6 +22,8 @@ from srpo.llm.retry import RetryPolicy
 from srpo.llm.settings import LLMSettings
 from srpo.llm.usage import Usage
 
+_timeout_scope = getattr(asyncio, "timeout", None)
+
 
 class LLMClient:
     """Sends chat requests through a backend with every production safeguard. One per step and event loop."""
@@ -87,9 +89,13 @@ class LLMClient:
         timeout = self.settings.timeout
         if not self.backend.enforce_timeout:
             return await self.backend.complete(request, timeout)
+        # The HTTP client's timeout applies per read; this one bounds the whole request.
+        limit = timeout * 1.05 + 0.05
         try:
-            # The HTTP client's timeout applies per read; this one bounds the whole request.
-            return await asyncio.wait_for(self.backend.complete(request, timeout), timeout * 1.05 + 0.05)
+            if _timeout_scope is None:  # Python 3.10
+                return await asyncio.wait_for(self.backend.complete(request, timeout), limit)
+            async with _timeout_scope(limit):  # no extra task per request, unlike wait_for
+                return await self.backend.complete(request, timeout)
         except asyncio.TimeoutError:
             raise LLMError(f"timed out after {timeout:g}s", retryable=True) from None
 

@@ -1,7 +1,9 @@
 """How images travel to a chat server: data URLs, public URLs, `file://` paths, or a user upload hook.
 
 - `data` (default): a base64 `data:` URL, encoded once per image and reused by every request that needs it
-  (K attempts of one question share one encoding) — a small LRU keeps memory bounded.
+  (K attempts of one question share one encoding) — a small LRU keeps memory bounded. Each comes with a
+  short key (a digest of the image bytes, computed once) that stands in for the URL in the response cache
+  key, so no request hashes a 100 KB URL.
 - `prefix`: `--image-url-prefix https://host/imgs/` + the image's path relative to the image root, for
   images hosted publicly.
 - `file`: `file:///abs/path`, for a vLLM server started with `--allowed-local-media-path`.
@@ -15,6 +17,7 @@ cannot make us send a file from outside it. URLs in the data pass through unchan
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import importlib.util
 import io
@@ -22,6 +25,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote
 
 from PIL import Image
@@ -53,6 +57,14 @@ def load_hook(spec: str) -> Callable[[Path | ImageBytes], str]:
     return fn
 
 
+class EncodedImage(NamedTuple):
+    """What a chat message carries for one image, and the short key that identifies it in cache keys."""
+
+    url: str
+    key: str
+    """`sha256:<digest of the bytes>` for data URLs (which embed the image); the URL itself otherwise."""
+
+
 class ImageEncoder:
     """Turns an image reference into the URL a chat message carries. Raises `ImageError` for images that are
     missing, unreadable, not images, or outside the image root."""
@@ -75,7 +87,7 @@ class ImageEncoder:
         if len(chosen) > 1:
             raise ValueError(f"choose one way to send images, got {', '.join(chosen)}")
         self.mode = chosen[0] if chosen else "data"
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._cache: OrderedDict[str, EncodedImage] = OrderedDict()
         self._cached_bytes = 0
         self.max_cached = max_cached
         self.max_cached_bytes = max_cached_bytes
@@ -83,9 +95,13 @@ class ImageEncoder:
 
     def url(self, ref: ImageRef) -> str:
         """The URL for one image reference."""
+        return self.encode(ref).url
+
+    def encode(self, ref: ImageRef) -> EncodedImage:
+        """The URL for one image reference and its cache key."""
         kind = kind_of(ref)
         if kind in ("url", "data"):
-            return ref  # type: ignore[return-value]
+            return EncodedImage(ref, ref)  # type: ignore[arg-type]
         key = _key(ref)
         hit = self._cache.get(key)
         if hit is not None:
@@ -96,7 +112,7 @@ class ImageEncoder:
         self._remember(key, value)
         return value
 
-    def _make(self, ref: ImageRef) -> str:
+    def _make(self, ref: ImageRef) -> EncodedImage:
         if self.mode == "hook":
             resolved = resolve_image(ref, self.image_root)
             try:
@@ -105,27 +121,30 @@ class ImageEncoder:
                 raise ImageError(f"image {_short(ref)}: upload hook failed: {type(e).__name__}: {e}") from e
             if not isinstance(url, str) or not url:
                 raise ImageError(f"image {_short(ref)}: upload hook returned {url!r}, not a URL")
-            return url
+            return EncodedImage(url, url)
         if isinstance(ref, ImageBytes) or self.mode == "data":
             data, mime = image_bytes(ref, self.image_root)
             _check_image(data, ref)
-            return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+            url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+            return EncodedImage(url, f"sha256:{hashlib.sha256(data).hexdigest()}:{mime}")
         path = resolve_image(ref, self.image_root)
         assert isinstance(path, Path)
         if self.mode == "file":
-            return path.as_uri()
-        assert self.image_root is not None  # resolve_image refused paths without a root
-        rel = path.relative_to(self.image_root).as_posix()
-        return self.url_prefix.rstrip("/") + "/" + quote(rel)  # type: ignore[union-attr]
+            url = path.as_uri()
+        else:
+            assert self.image_root is not None  # resolve_image refused paths without a root
+            rel = path.relative_to(self.image_root).as_posix()
+            url = self.url_prefix.rstrip("/") + "/" + quote(rel)  # type: ignore[union-attr]
+        return EncodedImage(url, url)
 
-    def _remember(self, key: str, value: str) -> None:
+    def _remember(self, key: str, value: EncodedImage) -> None:
         self._cache[key] = value
-        self._cached_bytes += len(value)
+        self._cached_bytes += len(value.url)
         while self._cache and (
             len(self._cache) > self.max_cached or self._cached_bytes > self.max_cached_bytes
         ):
             _, old = self._cache.popitem(last=False)
-            self._cached_bytes -= len(old)
+            self._cached_bytes -= len(old.url)
 
 
 def _check_image(data: bytes, ref: ImageRef) -> None:
@@ -139,8 +158,6 @@ def _check_image(data: bytes, ref: ImageRef) -> None:
 
 def _key(ref: ImageRef) -> str:
     if isinstance(ref, ImageBytes):
-        import hashlib
-
         return "bytes:" + hashlib.sha1(ref.data).hexdigest()
     return "ref:" + ref
 
