@@ -16,7 +16,6 @@ cannot make us send a file from outside it. URLs in the data pass through unchan
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import importlib
 import importlib.util
@@ -29,6 +28,11 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from PIL import Image
+
+try:  # SIMD base64: ~20× faster than the standard library's on a 100 KB image (same output)
+    from pybase64 import b64encode
+except ImportError:  # pragma: no cover - pybase64 is a dependency, but the stdlib one will do
+    from base64 import b64encode
 
 from srpo.data.images import ImageError, image_bytes, kind_of, resolve_image
 from srpo.data.sample import ImageBytes, ImageRef
@@ -125,7 +129,7 @@ class ImageEncoder:
         if isinstance(ref, ImageBytes) or self.mode == "data":
             data, mime = image_bytes(ref, self.image_root)
             _check_image(data, ref)
-            url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+            url = f"data:{mime};base64,{b64encode(data).decode('ascii')}"
             return EncodedImage(url, f"sha256:{hashlib.sha256(data).hexdigest()}:{mime}")
         path = resolve_image(ref, self.image_root)
         assert isinstance(path, Path)
