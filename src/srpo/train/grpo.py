@@ -175,6 +175,7 @@ def run_grpo(config: GRPORecipeConfig, *, callbacks: list[Any] | None = None) ->
     trainer.train(resume_from_checkpoint=resume_arg(config))
     out = Path(config.output_dir)
     trainer.save_model(str(out))
+    trainer.save_state()  # trainer_state.json: the logged loss / reward history, for reports
     if trainer.is_world_process_zero():
         trainer.processing_class.save_pretrained(str(out))
     return out
