@@ -53,11 +53,15 @@ _NO_PROGRESS = typer.Option(False, "--no-progress", help="Do not show the progre
 _SHARD = typer.Option(None, "--shard", help="Process only shard i of n (i/n), split by id hash.")
 
 
-def _settings(**kw) -> object:
+def _settings(flags: dict) -> object:
+    """LLMSettings from a command's flags (its `locals()`): every flag named like a settings field."""
+    from dataclasses import fields
+
     from srpo.llm.settings import LLMSettings
 
+    kw = {f.name: flags[f.name] for f in fields(LLMSettings) if f.name in flags}
     kw["base_url"] = list(kw.get("base_url") or [])
-    kw["progress"] = not kw.pop("no_progress", False)
+    kw["progress"] = not flags.get("no_progress", False)
     return LLMSettings(**kw)
 
 
@@ -120,30 +124,7 @@ def answer_command(
     """The policy answers each question K times in <think>/<answer> form; every attempt is graded."""
     from srpo.curate.answer import answer
 
-    llm = _settings(
-        backend=backend,
-        model=model,
-        base_url=base_url,
-        api_key_env=api_key_env,
-        azure_endpoint=azure_endpoint,
-        api_version=api_version,
-        concurrency=concurrency,
-        rpm=rpm,
-        timeout=timeout,
-        max_retries=max_retries,
-        cache=cache,
-        no_cache=no_cache,
-        price_in=price_in,
-        price_out=price_out,
-        image_url_prefix=image_url_prefix,
-        file_urls=file_urls,
-        upload_hook=upload_hook,
-        max_tokens=max_tokens,
-        top_p=top_p,
-        batch_size=batch_size,
-        device=device,
-        no_progress=no_progress,
-    )
+    llm = _settings(locals())
     report = _run(
         answer,
         input,
@@ -212,30 +193,7 @@ def reflect_command(
     """The teacher returns {reflection, revised_reasoning} for each policy attempt."""
     from srpo.curate.reflect import reflect
 
-    llm = _settings(
-        backend=backend,
-        model=teacher_model,
-        base_url=base_url,
-        api_key_env=api_key_env,
-        azure_endpoint=azure_endpoint,
-        api_version=api_version,
-        concurrency=concurrency,
-        rpm=rpm,
-        timeout=timeout,
-        max_retries=max_retries,
-        cache=cache,
-        no_cache=no_cache,
-        price_in=price_in,
-        price_out=price_out,
-        image_url_prefix=image_url_prefix,
-        file_urls=file_urls,
-        upload_hook=upload_hook,
-        max_tokens=max_tokens,
-        top_p=top_p,
-        batch_size=batch_size,
-        device=device,
-        no_progress=no_progress,
-    )
+    llm = _settings(locals())
     report = _run(
         reflect,
         input,
