@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from srpo.quickstart import STAGES, run_quickstart, training_section
+from srpo.quickstart import STAGES, run_quickstart, training_tables
 
 # ~220 SFT steps: measured here, fewer (~110) leave the tiny model stuck repeating tags.
 SMALL = dict(n=120, test_fraction=0.1, sft_epochs=8.0, grpo_steps=1, eval_max_tokens=200)
@@ -26,7 +26,9 @@ def test_quickstart_end_to_end_learns_the_format_and_resumes(tmp_path, capsys):
     # does on at least half of the held-out prompts.
     assert metrics["base"]["format_rate"] < 0.1
     assert metrics["sft"]["format_rate"] >= 0.5, metrics["sft"]
-    assert json.loads((out / "metrics.json").read_text())["sft"]["format_rate"] == metrics["sft"]["format_rate"]
+    assert (
+        json.loads((out / "metrics.json").read_text())["sft"]["format_rate"] == metrics["sft"]["format_rate"]
+    )
 
     html = (out / "report.html").read_text()
     assert "<img" in html and "base64," in html and "Training" in html
@@ -72,8 +74,12 @@ def test_redoing_a_stage_forgets_everything_after_it(tmp_path):
 def test_training_section_reads_trainer_state(tmp_path):
     grpo = tmp_path / "models" / "grpo"
     grpo.mkdir(parents=True)
-    history = [{"step": 1, "reward": 0.5, "srpo/format": 0.25}, {"step": 2, "reward": 0.75, "srpo/format": 0.5}]
+    history = [
+        {"step": 1, "reward": 0.5, "srpo/format": 0.25},
+        {"step": 2, "reward": 0.75, "srpo/format": 0.5},
+    ]
     (grpo / "trainer_state.json").write_text(json.dumps({"log_history": history}))
-    text = training_section(tmp_path)
-    assert "### grpo" in text and "| 2 | 0.750 | 0.500 |" in text
-    assert training_section(tmp_path / "nothing") == ""
+    [(title, head, rows)] = training_tables(tmp_path)
+    assert title == "grpo" and head[:3] == ["step", "reward", "srpo/format"]
+    assert rows[1][:3] == ["2", "0.750", "0.500"]
+    assert training_tables(tmp_path / "nothing") == []

@@ -260,8 +260,13 @@ def _report(cfg: QuickstartConfig, out: Path) -> dict[str, Any]:
     from srpo.eval.report import write_report
 
     labels = ["base", "sft", "grpo"]
-    result = write_report([out / "eval" / x for x in labels], out, labels=labels, title="srpo quickstart")
-    _append_training(out, result)
+    result = write_report(
+        [out / "eval" / x for x in labels],
+        out,
+        labels=labels,
+        title="srpo quickstart",
+        extra=[("Training", training_tables(out))],
+    )
     return {
         "markdown": str(result["markdown"]),
         "html": str(result["html"]),
@@ -402,66 +407,19 @@ TRAINING_COLUMNS = {
 }
 
 
-def training_section(root: Path) -> str:
-    """Markdown tables of the SFT loss and the GRPO reward components, step by step (from trainer_state.json)."""
-    parts = ["## Training", ""]
+def training_tables(root: Path) -> list[tuple[str, list[str], list[list[str]]]]:
+    """Per-step tables of the SFT loss and the GRPO reward components (from each trainer_state.json)."""
+    tables = []
     for label, columns in TRAINING_COLUMNS.items():
         rows = [h for h in _log_history(root / "models" / label) if any(c in h for c in columns)]
-        if not rows:
-            continue
-        parts += [
-            f"### {label}",
-            "",
-            "| step | " + " | ".join(columns) + " |",
-            "|---" * (len(columns) + 1) + "|",
-        ]
-        for h in rows:
-            cells = [f"{h[c]:.3f}" if isinstance(h.get(c), (int, float)) else "" for c in columns]
-            parts.append(f"| {h.get('step', '')} | " + " | ".join(cells) + " |")
-        parts.append("")
-    return "\n".join(parts) if len(parts) > 2 else ""
-
-
-def _append_training(root: Path, result: dict[str, Any]) -> None:
-    section = training_section(root)
-    if not section:
-        return
-    md = Path(result["markdown"])
-    md.write_text(md.read_text() + "\n" + section + "\n")
-    html = Path(result["html"])
-    text = html.read_text()
-    body = _markdown_tables_to_html(section)
-    html.write_text(text.replace("</body>", body + "\n</body>") if "</body>" in text else text + body)
-
-
-def _markdown_tables_to_html(section: str) -> str:
-    """Just enough Markdown → HTML for the training section (headings and pipe tables)."""
-    from html import escape
-
-    out: list[str] = []
-    in_table = False
-    for line in section.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            if not in_table:
-                out.append("<table>")
-                in_table = True
-                out.append("<tr>" + "".join(f"<th>{escape(c)}</th>" for c in cells) + "</tr>")
-            else:
-                out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
-            continue
-        if in_table:
-            out.append("</table>")
-            in_table = False
-        if line.startswith("### "):
-            out.append(f"<h3>{escape(line[4:])}</h3>")
-        elif line.startswith("## "):
-            out.append(f"<h2>{escape(line[3:])}</h2>")
-    if in_table:
-        out.append("</table>")
-    return "\n".join(out)
+        if rows:
+            body = [
+                [str(h.get("step", ""))]
+                + [f"{h[c]:.3f}" if isinstance(h.get(c), (int, float)) else "" for c in columns]
+                for h in rows
+            ]
+            tables.append((label, ["step", *columns], body))
+    return tables
 
 
 def _summary(metrics: dict[str, Any], root: Path, seconds: float) -> str:

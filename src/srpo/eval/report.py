@@ -254,10 +254,12 @@ def write_report(
     *,
     labels: list[str] | None = None,
     title: str = "srpo evaluation report",
+    extra: list[tuple[str, list[tuple[str, list[str], list[list[str]]]]]] | None = None,
 ) -> dict[str, Any]:
     """Write `out_dir/report.md` (PNG plots in `out_dir/report_plots/`), a self-contained
     `out_dir/report.html`, and `out_dir/metrics.json` = {label: metrics} (`report_metrics.json` when
-    `out_dir` is itself a run folder). Returns {"markdown", "html", "metrics_path": paths; "metrics": dict}."""
+    `out_dir` is itself a run folder). `extra` appends sections of the caller's own: (heading, [(table title,
+    header, rows)]), e.g. the quickstart's training curves. Returns {"markdown", "html", "metrics_path": paths; "metrics": dict}."""
     if not runs:
         raise ValueError("give at least one run folder or scores file")
     if labels is not None and len(labels) != len(runs):
@@ -298,6 +300,10 @@ def write_report(
     md += ["## Per category", ""]
     for t, h, b in tables:
         md += [f"### {t}", "", _markdown_table(h, b), ""]
+    for heading, extra_tables in extra or []:
+        md += [f"## {heading}", ""]
+        for t, h, b in extra_tables:
+            md += [f"### {t}", "", _markdown_table(h, b), ""]
     md_path = out / "report.md"
     md_path.write_text("\n".join(md).rstrip() + "\n", encoding="utf-8")
 
@@ -315,6 +321,9 @@ def write_report(
     parts.append("<h2>Per category</h2>")
     for t, h, b in tables:
         parts.append(f"<h3>{html.escape(t)}</h3>{_html_table(h, b)}")
+    for heading, extra_tables in extra or []:
+        parts.append(f"<h2>{html.escape(heading)}</h2>")
+        parts += [f"<h3>{html.escape(t)}</h3>{_html_table(h, b)}" for t, h, b in extra_tables]
     parts.append("</body></html>")
     html_path = out / "report.html"
     html_path.write_text("".join(parts), encoding="utf-8")
