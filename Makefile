@@ -53,8 +53,9 @@ $(VERL_STAMP): pyproject.toml constraints.txt
 test-verl: $(VERL_STAMP)
 	HF_HUB_OFFLINE=1 $(VERL_VENV)/bin/python -m pytest -q tests/test_reward_verl.py tests/test_train_verl_config.py
 
+# Each script measures one stage and rewrites its own section of bench/RESULTS.md.
 bench: setup
-	$(BIN)/python bench/reward.py
+	for b in reward eval curate train tiny_model; do OMP_NUM_THREADS=1 $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache

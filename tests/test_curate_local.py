@@ -19,7 +19,9 @@ def test_local_backend_answers_and_the_synthetic_teacher_builds_sft_data(tiny_mo
     with (synth_dir / "train.jsonl").open() as f:
         inp.write_text("".join(itertools.islice(f, 6)))
     llm = LLMSettings(backend="local", model=str(tiny_model_dir), max_tokens=12, batch_size=4, progress=False)
-    report = answer(inp, tmp_path / "answers.jsonl", image_root=synth_dir, samples=2, temperature=1.0, llm=llm)
+    report = answer(
+        inp, tmp_path / "answers.jsonl", image_root=synth_dir, samples=2, temperature=1.0, llm=llm
+    )
     rows = read_jsonl(tmp_path / "answers.jsonl")
     assert report.written == 6 and report.failed == 0 and len(rows) == 6
     assert all(len(r["attempts"]) == 2 and r["attempts"][0]["completion_tokens"] > 0 for r in rows)
@@ -29,8 +31,14 @@ def test_local_backend_answers_and_the_synthetic_teacher_builds_sft_data(tiny_mo
     again = answer(inp, tmp_path / "again.jsonl", image_root=synth_dir, samples=2, temperature=1.0, llm=llm)
     assert again.usage.cached == 12 and again.usage.requests == 0  # same directory, same cache
 
-    reflect(tmp_path / "answers.jsonl", tmp_path / "refl.jsonl", llm=LLMSettings(backend="synthetic", progress=False))
-    kept = build(tmp_path / "answers.jsonl", tmp_path / "refl.jsonl", tmp_path / "sft.jsonl", correct_ratio=0.3)
+    reflect(
+        tmp_path / "answers.jsonl",
+        tmp_path / "refl.jsonl",
+        llm=LLMSettings(backend="synthetic", progress=False),
+    )
+    kept = build(
+        tmp_path / "answers.jsonl", tmp_path / "refl.jsonl", tmp_path / "sft.jsonl", correct_ratio=0.3
+    )
     sft = read_jsonl(tmp_path / "sft.jsonl")
     assert kept.kept == len(sft) > 0
     for row in sft:
