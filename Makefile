@@ -55,7 +55,7 @@ test-verl: $(VERL_STAMP)
 
 # Each script measures one stage and rewrites its own section of bench/RESULTS.md.
 bench: setup
-	for b in reward eval curate train tiny_model; do OMP_NUM_THREADS=1 $(BIN)/python bench/$$b.py || exit 1; done
+	for b in reward eval curate train tiny_model quickstart; do OMP_NUM_THREADS=1 $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(VERL_VENV) runs .pytest_cache
