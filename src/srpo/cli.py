@@ -59,8 +59,3 @@ def main(
 ) -> None:
     """srpo: teach VLMs to reason with explicit self-reflection."""
 
-
-def not_yet(what: str) -> None:
-    """Stop with a clear message for a command whose implementation has not landed yet."""
-    typer.echo(f"srpo {what}: not yet available in this version.", err=True)
-    raise typer.Exit(2)

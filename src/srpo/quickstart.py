@@ -319,6 +319,7 @@ def run_quickstart(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _use_one_thread()
+    _quiet_libraries()
 
     started = time.perf_counter()
     for i, stage in enumerate(STAGES, 1):
@@ -347,6 +348,21 @@ def _use_one_thread() -> None:
     import torch
 
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+def _quiet_libraries() -> None:
+    """Keep the stage lines and the training progress bar readable: no per-file loading bars from
+    transformers/datasets and no warnings about settings the tiny CPU run uses on purpose."""
+    import warnings
+
+    import datasets
+    import transformers
+
+    datasets.disable_progress_bars()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=r".*`max_length` is ignored when `padding`")
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\..*")
 
 
 def _clear_later_stages(root: Path, index: int) -> None:
