@@ -58,4 +58,3 @@ def main(
     ),
 ) -> None:
     """srpo: teach VLMs to reason with explicit self-reflection."""
-

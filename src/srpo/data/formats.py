@@ -40,33 +40,31 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
-def _images(value: Any) -> list[ImageRef]:
-    """Normalise the many shapes of an image field into a list of references."""
-    if value is None or value == "":
-        return []
-    items = value if isinstance(value, list) else [value]
+def image_refs(*values: Any) -> list[ImageRef]:
+    """Image references from row fields, in order: path or URL strings, raw bytes, HF `Image` dicts
+    (`{"bytes", "path"}`; bytes win), PIL images, or lists of those. None and empty strings are skipped."""
     out: list[ImageRef] = []
-    for item in items:
-        if item is None:
-            continue
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, (bytes, bytearray)):
-            out.append(ImageBytes(bytes(item), _guess_format(bytes(item))))
-        elif isinstance(item, dict) and (item.get("bytes") or item.get("path")):
-            # HF `Image` feature: {"bytes": ..., "path": ...}; bytes win when present.
-            if item.get("bytes"):
-                out.append(ImageBytes(bytes(item["bytes"]), _guess_format(bytes(item["bytes"]))))
-            else:
-                out.append(str(item["path"]))
-        elif hasattr(item, "save"):  # a PIL image
-            import io
+    for value in values:
+        for item in value if isinstance(value, list) else [value]:
+            if item is None or (isinstance(item, str) and not item.strip()):
+                continue
+            if isinstance(item, str):
+                out.append(item)
+            elif isinstance(item, (bytes, bytearray)):
+                out.append(ImageBytes(bytes(item), _guess_format(bytes(item))))
+            elif isinstance(item, dict):
+                if item.get("bytes"):
+                    out.append(ImageBytes(bytes(item["bytes"]), _guess_format(bytes(item["bytes"]))))
+                elif item.get("path"):
+                    out.append(str(item["path"]))
+            elif hasattr(item, "save"):  # a PIL image
+                import io
 
-            buf = io.BytesIO()
-            item.save(buf, format="PNG")
-            out.append(ImageBytes(buf.getvalue(), "png"))
-        else:
-            raise RowProblem(f"unsupported image value of type {type(item).__name__}")
+                buf = io.BytesIO()
+                item.save(buf, format="PNG")
+                out.append(ImageBytes(buf.getvalue(), "png"))
+            else:
+                raise RowProblem(f"unsupported image value of type {type(item).__name__}")
     return out
 
 
@@ -134,7 +132,7 @@ def _from_content(content: str) -> dict[str, str | None]:
 def from_srpo(row: dict[str, Any], key: str | None = None) -> Sample:
     question = _text(row.get("question"), "'question'")
     answer = _text(row.get("answer", ""), "'answer'")
-    images = _images(row.get("images"))
+    images = image_refs(row.get("images"))
     return Sample(
         id=_row_id(row, key, question, answer, row.get("images")),
         question=question,
@@ -158,7 +156,7 @@ def from_llava_cot(row: dict[str, Any], key: str | None = None) -> Sample:
     parts = _from_content(_text(gpt.get("value"), "gpt 'value'"))
     if not parts["answer"]:
         raise RowProblem("the gpt turn has no <CONCLUSION> section (the answer)")
-    images = _images(row.get("image", row.get("images")))
+    images = image_refs(row.get("image", row.get("images")))
     return Sample(
         id=_row_id(row, key, question, parts["answer"], row.get("image")),
         question=question,
@@ -185,7 +183,7 @@ def from_mulberry(row: dict[str, Any], key: str | None = None) -> Sample:
         id=_row_id(row, key, question, parts["answer"], row.get("images")),
         question=question,
         answer=parts["answer"],
-        images=_images(row.get("images")),
+        images=image_refs(row.get("images")),
         rationale=parts["rationale"],
         meta=_meta(row, ("messages", "images", "id"), description=parts["description"]),
     )
@@ -202,7 +200,7 @@ def from_flat(row: dict[str, Any], key: str | None = None) -> Sample:
         id=_row_id(row, key, question, answer, row.get("image")),
         question=question,
         answer=answer,
-        images=_images(row.get("image", row.get("images"))),
+        images=image_refs(row.get("image", row.get("images"))),
         rationale=parts.get("rationale"),
         meta=_meta(
             row, ("query", "answer", "image", "images", "content", "id"), description=parts.get("description")
@@ -221,7 +219,7 @@ def from_mathvista(row: dict[str, Any], key: str | None = None) -> Sample:
         ),
         question=question,
         answer=answer,
-        images=_images(image),
+        images=image_refs(image),
         choices=[str(c) for c in choices] if choices else None,
         meta=_meta(row, ("question", "answer", "image", "decoded_image", "choices")),
     )
@@ -312,7 +310,7 @@ def from_fields(row: dict[str, Any], mapping: dict[str, str], key: str | None = 
         id=str(rid) if rid not in (None, "") else (key or stable_id(question, answer, raw_images)),
         question=question,
         answer=answer,
-        images=_images(raw_images),
+        images=image_refs(raw_images),
         choices=[str(c) for c in choices] if isinstance(choices, list) and choices else None,
         rationale=get("rationale"),
         meta=_meta(row, used),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from srpo.data.files import DataError
 from srpo.data.images import kind_of
-from srpo.data.sample import ImageBytes, ImageRef, Sample
+from srpo.data.sample import Sample
 
 
 @dataclass(frozen=True)
@@ -121,33 +121,6 @@ def render_choices(choices: list[str] | None) -> str:
     from srpo.eval.normalise import LETTERS
 
     return "Choices:\n" + "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(choices))
-
-
-def images_of(*values: object) -> list[ImageRef]:
-    """Image references from row fields: a path or URL string, bytes, an HF image dict `{bytes, path}`,
-    or a list of those; empty strings and None are skipped."""
-    out: list[ImageRef] = []
-    for value in values:
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, str) and item.strip():
-                out.append(item)
-            elif isinstance(item, (bytes, bytearray)) and item:
-                out.append(ImageBytes(bytes(item), _format_of(bytes(item))))
-            elif isinstance(item, dict):
-                if item.get("bytes"):
-                    out.append(ImageBytes(bytes(item["bytes"]), _format_of(bytes(item["bytes"]))))
-                elif item.get("path"):
-                    out.append(str(item["path"]))
-    return out
-
-
-def _format_of(data: bytes) -> str:
-    if data[:3] == b"\xff\xd8\xff":
-        return "jpeg"
-    if data[:4] == b"RIFF":
-        return "webp"
-    return "png"
 
 
 def rows_of(path: Path, what: str, required: tuple[str, ...]) -> Iterator[tuple[str, dict]]:

@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
 from srpo.eval.benchmarks.base import (
     Benchmark,
     Verdict,
     default_extract,
     image_root_for,
-    images_of,
     register,
     rows_of,
 )
@@ -34,7 +34,7 @@ def load(path: Path) -> Iterator[Sample]:
     root: Path | None = None
     for _, row in rows_of(path, "MathVerse", ("sample_index", "question", "answer")):
         metadata = row.get("metadata") or {}
-        images = images_of(row.get("decoded_image") or row.get("image"))
+        images = image_refs(row.get("decoded_image") or row.get("image"))
         if root is None and images:
             root = image_root_for(Path(path), images)
         yield Sample(

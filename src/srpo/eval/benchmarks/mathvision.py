@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
 from srpo.eval.benchmarks.base import (
     Benchmark,
     Verdict,
     default_extract,
     image_root_for,
-    images_of,
     register,
     render_choices,
     rows_of,
@@ -32,7 +32,7 @@ def load(path: Path) -> Iterator[Sample]:
     root: Path | None = None
     for _, row in rows_of(path, "MathVision", ("id", "question", "answer")):
         options = [str(o) for o in (row.get("options") or [])]
-        images = images_of(row.get("decoded_image") or row.get("image"))
+        images = image_refs(row.get("decoded_image") or row.get("image"))
         if root is None and images:
             root = image_root_for(Path(path), images)
         yield Sample(

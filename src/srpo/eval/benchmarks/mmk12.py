@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
 from srpo.eval.benchmarks.base import (
     Benchmark,
     Verdict,
     default_extract,
     image_root_for,
-    images_of,
     register,
     rows_of,
 )
@@ -30,7 +30,7 @@ from srpo.eval.normalise import option_letter, options_in_text, same_text, unwra
 def load(path: Path) -> Iterator[Sample]:
     root: Path | None = None
     for _, row in rows_of(path, "MMK12", ("id", "question", "answer")):
-        images = images_of(row.get("image") or row.get("images"))
+        images = image_refs(row.get("image") or row.get("images"))
         if root is None:
             root = image_root_for(Path(path), images)
         yield Sample(

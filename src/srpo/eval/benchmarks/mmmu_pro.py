@@ -19,13 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from srpo.data.files import DataError
+from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
 from srpo.eval.benchmarks.base import (
     Benchmark,
     Verdict,
     default_extract,
     image_root_for,
-    images_of,
     register,
     render_choices,
     rows_of,
@@ -53,9 +53,9 @@ def load(path: Path) -> Iterator[Sample]:
     for location, row in rows_of(path, "MMMU-Pro", ("id", "options", "answer")):
         vision = row.get("question") is None
         images = (
-            images_of(row.get("image"))
+            image_refs(row.get("image"))
             if vision
-            else images_of(*(row.get(f"image_{k}") for k in range(1, 8)))
+            else image_refs(*(row.get(f"image_{k}") for k in range(1, 8)))
         )
         if root is None:
             root = image_root_for(Path(path), images)

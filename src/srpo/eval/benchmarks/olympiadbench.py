@@ -24,13 +24,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from srpo.data.files import DataError
+from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
 from srpo.eval.benchmarks.base import (
     Benchmark,
     Verdict,
     default_extract,
     image_root_for,
-    images_of,
     register,
     require,
     rows_of,
@@ -79,7 +79,7 @@ def load(path: Path) -> Iterator[Sample]:
             final = row["final_answer"]
             if not isinstance(final, list) or not final:
                 raise DataError(f"{location}: 'final_answer' must be a non-empty list of strings")
-            images = images_of(*(row.get(f"image_{k}") for k in range(1, 6)))
+            images = image_refs(*(row.get(f"image_{k}") for k in range(1, 6)))
             if image_root is None and images:
                 image_root = image_root_for(file, images)
             question = str(row["question"])
