@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from curate_data import SECRET, answer_of, read_jsonl, write_samples
 from srpo.cli import app
 from srpo.curate import answer, build, describe, export, filter_prompts, reflect
+from srpo.data.images import ImageError
 from srpo.llm.fake_server import FakeChatServer, FaultPlan
 from srpo.llm.settings import LLMSettings
 from srpo.response import REFLECTION_SYSTEM_PROMPT, parse_response
@@ -379,6 +380,15 @@ def test_export_verl_easyr1_openrlhf(curated):
 def test_export_refuses_prompts_for_llamafactory(curated):
     with pytest.raises(ValueError, match="needs SFT rows"):
         export(curated / "rl.jsonl", "llamafactory", curated / "bad")
+
+
+def test_export_names_the_record_with_a_missing_image(tmp_path):
+    rows = tmp_path / "rl.jsonl"
+    rows.write_text(
+        json.dumps({"id": "gone-1", "question": "q", "answer": "1", "images": ["nope.png"]}) + "\n"
+    )
+    with pytest.raises(ImageError, match=r"rl.jsonl: record gone-1: image 'nope.png' not found"):
+        export(rows, "verl", tmp_path / "out")
 
 
 # ------------------------------------------------------------------------------------------ describe

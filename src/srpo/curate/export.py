@@ -97,7 +97,10 @@ def read_items(path: str | os.PathLike, image_root: str | os.PathLike | None = N
         root = s.meta.get("image_root") or fallback
         images = []
         for ref in s.images:
-            r = resolve_image(ref, root)
+            try:
+                r = resolve_image(ref, root)
+            except ImageError as e:
+                raise ImageError(f"{p}: record {s.id}: {e}; fix the image or remove the record") from None
             images.append(str(r) if isinstance(r, Path) else (r if isinstance(r, str) else r.to_data_url()))
         yield Item(s.id, REFLECTION_SYSTEM_PROMPT, question_text(s), images, str(root), s.answer, s.choices)
 
