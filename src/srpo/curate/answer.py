@@ -32,6 +32,7 @@ from srpo.curate.runner import (
     JournalingStats,
     StepReport,
     count_lines,
+    fresh_tokens,
     in_shard,
     parse_shard,
     run_journaled,
@@ -106,8 +107,7 @@ def answer(
         encoder = ImageEncoder(
             root, url_prefix=llm.image_url_prefix, file_urls=llm.file_urls, upload_hook=llm.upload_hook
         )
-        params = {"temperature": temperature, "max_tokens": llm.max_tokens, "top_p": llm.top_p}
-        params = {k: v for k, v in params.items() if v is not None}
+        params = llm.sampling_params(temperature)
         with Journal(output) as journal:
             report.errors = journal.errors_path
             report.already_done = len(journal.done)
@@ -148,7 +148,7 @@ def answer(
                     "model": client.model,
                     "attempts": attempts,
                     "pass_rate": sum(a["correct"] for a in attempts) / len(attempts),
-                    "_tokens": sum(r.prompt_tokens + r.completion_tokens for r in results if not r.cached),
+                    "_tokens": fresh_tokens(results),
                 }
 
             try:

@@ -34,6 +34,7 @@ from srpo.curate.runner import (
     RecordError,
     StepReport,
     count_lines,
+    fresh_tokens,
     in_shard,
     parse_shard,
     run_journaled,
@@ -133,8 +134,7 @@ def reflect(
     async def main() -> StepReport:
         client = None if synthetic else LLMClient(llm, cache_path=default_cache_path(output))
         encoders: dict[str, ImageEncoder] = {}
-        params = {"temperature": temperature, "max_tokens": llm.max_tokens, "top_p": llm.top_p}
-        params = {k: v for k, v in params.items() if v is not None}
+        params = llm.sampling_params(temperature)
 
         def encoder_for(root: str | None) -> ImageEncoder:
             key = str(image_root or root)
@@ -206,7 +206,7 @@ def reflect(
                     "reflection": parsed.reflection,
                     "revised_reasoning": parsed.revised_reasoning,
                     "teacher": client.model,  # type: ignore[union-attr]
-                    "_tokens": sum(r.prompt_tokens + r.completion_tokens for r in results if not r.cached),
+                    "_tokens": fresh_tokens(results),
                 }
 
             try:

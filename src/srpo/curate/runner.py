@@ -96,6 +96,11 @@ def in_shard(record_id: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(digest, "big") % shard[1] == shard[0]
 
 
+def fresh_tokens(results: Iterable[Any]) -> int:
+    """Tokens actually paid for by a record's requests (cache hits cost nothing), for the progress line."""
+    return sum(r.prompt_tokens + r.completion_tokens for r in results if not r.cached)
+
+
 async def run_journaled(
     items: Iterable[Any],
     process: Callable[[Any], Awaitable[dict[str, Any]]],
@@ -121,7 +126,7 @@ async def run_journaled(
             journal.fail(item.id, redact(f"internal error: {type(e).__name__}: {e}"), step=step)
             progress.advance(ok=False)
             return
-        tokens = int(record.pop("_tokens", 0))
+        tokens = int(record.pop("_tokens", 0))  # set by `process` with `fresh_tokens`
         journal.write(record)
         progress.advance(ok=True, tokens=tokens)
 

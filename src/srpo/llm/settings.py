@@ -55,3 +55,8 @@ class LLMSettings:
     """local backend: torch device (default: cuda when available, else cpu)."""
     progress: bool = True
     """Show the live progress line."""
+
+    def sampling_params(self, temperature: float | None) -> dict[str, float | int]:
+        """The request's sampling parameters: `temperature` plus the settings' caps, unset ones left out."""
+        params = {"temperature": temperature, "max_tokens": self.max_tokens, "top_p": self.top_p}
+        return {k: v for k, v in params.items() if v is not None}

@@ -72,39 +72,35 @@ def _runner(kind: str) -> Any:
     return run_grpo
 
 
-def sft_command(
-    ctx: typer.Context,
-    config: str = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
-    dry_run: bool = typer.Option(
-        False,
-        "--dry-run",
-        help="Print the resolved config and build the trainer "
-        "arguments; load no model, read no data, download nothing.",
-    ),
-    list_options: bool = typer.Option(
-        False, "--list-options", help="List every option with its default and help."
-    ),
-) -> None:
-    """Stage 2: reflection cold-start SFT on TRL's SFTTrainer (vision tower and projector frozen by default).
+def _recipe_command(kind: str, summary: str) -> Any:
+    """The `srpo sft` / `srpo grpo` command: the same three options, a different recipe."""
 
-    Extra arguments override the YAML: key=value or --key value (TRL option names)."""
-    _run("sft", ctx, config, dry_run, list_options)
+    def command(
+        ctx: typer.Context,
+        config: str = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
+        dry_run: bool = typer.Option(
+            False,
+            "--dry-run",
+            help="Print the resolved config and build the trainer "
+            "arguments; load no model, read no data, download nothing.",
+        ),
+        list_options: bool = typer.Option(
+            False, "--list-options", help="List every option with its default and help."
+        ),
+    ) -> None:
+        _run(kind, ctx, config, dry_run, list_options)
+
+    command.__name__ = f"{kind}_command"
+    command.__doc__ = (
+        f"{summary}\n\nExtra arguments override the YAML: key=value or --key value (TRL option names)."
+    )
+    return command
 
 
-def grpo_command(
-    ctx: typer.Context,
-    config: str = typer.Option(None, "--config", "-c", help=_CONFIG_HELP),
-    dry_run: bool = typer.Option(
-        False,
-        "--dry-run",
-        help="Print the resolved config and build the trainer "
-        "arguments; load no model, read no data, download nothing.",
-    ),
-    list_options: bool = typer.Option(
-        False, "--list-options", help="List every option with its default and help."
-    ),
-) -> None:
-    """Stage 3: GRPO with the reflection-aware SRPO reward on TRL's GRPOTrainer.
-
-    Extra arguments override the YAML: key=value or --key value (TRL option names)."""
-    _run("grpo", ctx, config, dry_run, list_options)
+sft_command = _recipe_command(
+    "sft",
+    "Stage 2: reflection cold-start SFT on TRL's SFTTrainer (vision tower and projector frozen by default).",
+)
+grpo_command = _recipe_command(
+    "grpo", "Stage 3: GRPO with the reflection-aware SRPO reward on TRL's GRPOTrainer."
+)

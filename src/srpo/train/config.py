@@ -85,6 +85,18 @@ class RecipeArgs:
     )
 
 
+def check_recipe_fields(config: Any) -> None:
+    """Raise ValueError for missing or inconsistent recipe fields (TRL validates its own)."""
+    missing = [k for k in ("model_name_or_path", "dataset_path") if not getattr(config, k)]
+    if missing:
+        raise ValueError(f"{' and '.join(missing)} must be set (in the YAML file or as key=value overrides)")
+    lo, hi = config.image_min_pixels, config.image_max_pixels
+    if lo is not None and hi is not None and lo > hi:
+        raise ValueError(f"image_min_pixels ({lo}) is larger than image_max_pixels ({hi})")
+    if config.use_peft and not config.lora_target_modules:
+        raise ValueError("use_peft is on but lora_target_modules is empty; name the linear layers to adapt")
+
+
 def recipe_field_names() -> set[str]:
     """Names of the fields `RecipeArgs` adds to TRL's config."""
     return {f.name for f in dataclasses.fields(RecipeArgs)}

@@ -24,8 +24,8 @@ from typing import Any
 
 from trl import GRPOConfig
 
-from srpo.train.config import RecipeArgs
-from srpo.train.sft import check_recipe_fields, resume_arg
+from srpo.train.config import RecipeArgs, check_recipe_fields
+from srpo.train.model import train_and_save
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def build_grpo_trainer(config: GRPORecipeConfig, *, callbacks: list[Any] | None 
     from trl import GRPOTrainer
 
     from srpo.train.data import load_rl_dataset
-    from srpo.train.model import freeze_parts, load_recipe_processor, lora_config
+    from srpo.train.model import freeze_for_recipe, load_recipe_processor, lora_config
 
     if config.use_vllm and not vllm_usable():
         log.warning("grpo: use_vllm is set but vLLM or a CUDA GPU is missing; generating with transformers")
@@ -161,9 +161,7 @@ def build_grpo_trainer(config: GRPORecipeConfig, *, callbacks: list[Any] | None 
         peft_config=lora_config(config),
         callbacks=callbacks,
     )
-    counts = freeze_parts(
-        trainer.model, freeze_vision=config.freeze_vision, freeze_projector=config.freeze_projector
-    )
+    counts = freeze_for_recipe(trainer, config)
     log.info("grpo: %d prompts, %s", len(train_dataset), counts)
     return trainer
 
@@ -172,10 +170,4 @@ def run_grpo(config: GRPORecipeConfig, *, callbacks: list[Any] | None = None) ->
     """Train, save the final policy and processor to `config.output_dir`, and return that folder (reloadable
     offline with `srpo.models.loading`)."""
     trainer = build_grpo_trainer(config, callbacks=callbacks)
-    trainer.train(resume_from_checkpoint=resume_arg(config))
-    out = Path(config.output_dir)
-    trainer.save_model(str(out))
-    trainer.save_state()  # trainer_state.json: the logged loss / reward history, for reports
-    if trainer.is_world_process_zero():
-        trainer.processing_class.save_pretrained(str(out))
-    return out
+    return train_and_save(trainer, config)

@@ -1,4 +1,4 @@
-"""What both recipes do to the model before TRL trains it: the processor's image size, frozen parts, LoRA.
+"""What both recipes do around TRL: the processor's image size, frozen parts, LoRA, resuming and saving.
 
 Vision-language models name their parts differently; the tables below list the attribute names we know (the
 first match wins). Qwen2.5-VL: vision tower `model.visual`, projector `model.visual.merger`.
@@ -6,6 +6,7 @@ first match wins). Qwen2.5-VL: vision tower `model.visual`, projector `model.vis
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from srpo.train.config import RecipeArgs
@@ -106,3 +107,40 @@ def model_summary(model: Any) -> dict[str, Any]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     return {**parts, "trainable_params": trainable, "total_params": total}
+
+
+def resume_arg(config: Any) -> str | bool | None:
+    """What to pass to `Trainer.train(resume_from_checkpoint=…)`: a path, True (newest in output_dir) or None.
+
+    `true`/`latest` with no checkpoint in `output_dir` yet starts from scratch instead of failing, so a
+    resumable command line can be rerun unchanged."""
+    value = config.resume_from_checkpoint
+    if value in (None, "", False, "false", "none"):
+        return None
+    if value in (True, "true", "latest", "last"):
+        from transformers.trainer_utils import get_last_checkpoint
+
+        out = Path(config.output_dir)
+        return True if out.is_dir() and get_last_checkpoint(str(out)) else None
+    if not Path(value).is_dir():
+        raise FileNotFoundError(f"resume_from_checkpoint={value!r}: no such checkpoint folder")
+    return str(value)
+
+
+def freeze_for_recipe(trainer: Any, config: RecipeArgs) -> dict[str, int]:
+    """Freeze the parts the recipe says to (after TRL has built the model, and PEFT wrapped it)."""
+    return freeze_parts(
+        trainer.model, freeze_vision=config.freeze_vision, freeze_projector=config.freeze_projector
+    )
+
+
+def train_and_save(trainer: Any, config: Any) -> Path:
+    """Train (resuming when asked), then save the final model, the trainer state (the logged loss / reward
+    history, for reports) and the processor to `config.output_dir`; return that folder."""
+    trainer.train(resume_from_checkpoint=resume_arg(config))
+    out = Path(config.output_dir)
+    trainer.save_model(str(out))
+    trainer.save_state()
+    if trainer.is_world_process_zero():
+        trainer.processing_class.save_pretrained(str(out))
+    return out

@@ -15,7 +15,8 @@ from typing import Any
 
 from trl import SFTConfig
 
-from srpo.train.config import RecipeArgs
+from srpo.train.config import RecipeArgs, check_recipe_fields
+from srpo.train.model import train_and_save
 
 log = logging.getLogger(__name__)
 
@@ -31,42 +32,12 @@ class SFTRecipeConfig(SFTConfig, RecipeArgs):
         super().__post_init__()
 
 
-def check_recipe_fields(config: Any) -> None:
-    """Raise ValueError for missing or inconsistent recipe fields (TRL validates its own)."""
-    missing = [k for k in ("model_name_or_path", "dataset_path") if not getattr(config, k)]
-    if missing:
-        raise ValueError(f"{' and '.join(missing)} must be set (in the YAML file or as key=value overrides)")
-    lo, hi = config.image_min_pixels, config.image_max_pixels
-    if lo is not None and hi is not None and lo > hi:
-        raise ValueError(f"image_min_pixels ({lo}) is larger than image_max_pixels ({hi})")
-    if config.use_peft and not config.lora_target_modules:
-        raise ValueError("use_peft is on but lora_target_modules is empty; name the linear layers to adapt")
-
-
-def resume_arg(config: Any) -> str | bool | None:
-    """What to pass to `Trainer.train(resume_from_checkpoint=…)`: a path, True (newest in output_dir) or None.
-
-    `true`/`latest` with no checkpoint in `output_dir` yet starts from scratch instead of failing, so a
-    resumable command line can be rerun unchanged."""
-    value = config.resume_from_checkpoint
-    if value in (None, "", False, "false", "none"):
-        return None
-    if value in (True, "true", "latest", "last"):
-        from transformers.trainer_utils import get_last_checkpoint
-
-        out = Path(config.output_dir)
-        return True if out.is_dir() and get_last_checkpoint(str(out)) else None
-    if not Path(value).is_dir():
-        raise FileNotFoundError(f"resume_from_checkpoint={value!r}: no such checkpoint folder")
-    return str(value)
-
-
 def build_sft_trainer(config: SFTRecipeConfig, *, callbacks: list[Any] | None = None) -> Any:
     """An `SFTTrainer` ready to `train()`: data loaded, processor set up, vision parts frozen, LoRA attached."""
     from trl import SFTTrainer
 
     from srpo.train.data import load_sft_dataset
-    from srpo.train.model import freeze_parts, load_recipe_processor, lora_config
+    from srpo.train.model import freeze_for_recipe, load_recipe_processor, lora_config
 
     processor = load_recipe_processor(config)
     train_dataset = load_sft_dataset(
@@ -86,9 +57,7 @@ def build_sft_trainer(config: SFTRecipeConfig, *, callbacks: list[Any] | None = 
         peft_config=lora_config(config),
         callbacks=callbacks,
     )
-    counts = freeze_parts(
-        trainer.model, freeze_vision=config.freeze_vision, freeze_projector=config.freeze_projector
-    )
+    counts = freeze_for_recipe(trainer, config)
     log.info("sft: %d rows, %s", len(train_dataset), counts)
     return trainer
 
@@ -100,10 +69,4 @@ def run_sft(config: SFTRecipeConfig, *, callbacks: list[Any] | None = None) -> P
     the adapter; merge it with PEFT's `merge_and_unload` to get a plain checkpoint).
     """
     trainer = build_sft_trainer(config, callbacks=callbacks)
-    trainer.train(resume_from_checkpoint=resume_arg(config))
-    out = Path(config.output_dir)
-    trainer.save_model(str(out))
-    trainer.save_state()  # trainer_state.json: the logged loss / reward history, for reports
-    if trainer.is_world_process_zero():
-        trainer.processing_class.save_pretrained(str(out))
-    return out
+    return train_and_save(trainer, config)
