@@ -104,8 +104,3 @@ def _hint(format: str, mapping: dict[str, str]) -> str:
         f"; the format was {format!r} — pass --format ({', '.join(ROW_FORMATS)}) or map columns with "
         "--field question=COL,answer=COL,image=COL"
     )
-
-
-def count_samples(path: str | os.PathLike, **kwargs: Any) -> int:
-    """Number of readable samples (streams the whole input once)."""
-    return sum(1 for _ in read_samples(path, **kwargs))

@@ -161,11 +161,6 @@ def to_list(text: str | None) -> list[str] | None:
     return [i.strip().strip("'\"") for i in items] or None
 
 
-def numbers_close(a: float, b: float, *, abs_tol: float = 1e-6, rel_tol: float = 0.0) -> bool:
-    """`|a - b| <= max(abs_tol, rel_tol * max(|a|, |b|))`."""
-    return abs(a - b) <= max(abs_tol, rel_tol * max(abs(a), abs(b)))
-
-
 _INLINE_OPTION = re.compile(
     r"(?:^|\n|\s)\(?([A-H])\)?\s*[:：.．、)]\s*([^\n]*?)(?=\s+\(?[A-H]\)?\s*[:：.．、)]\s|\n|$)"
 )

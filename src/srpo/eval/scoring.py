@@ -21,7 +21,6 @@ from typing import Any
 from srpo.data.files import DataError
 from srpo.data.sample import Sample
 from srpo.eval.benchmarks import Benchmark, get_benchmark
-from srpo.journal import iter_jsonl
 from srpo.response import parse_response
 
 PROMPT_STYLES = ("reflection", "plain")
@@ -310,8 +309,3 @@ def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> None
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     os.replace(tmp, p)
-
-
-def read_scores(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Scored lines of a scores JSONL."""
-    return list(iter_jsonl(path))

@@ -126,8 +126,3 @@ def load_model(
     return AutoModelForImageTextToText.from_pretrained(
         str(path), dtype=dtype, device_map=device_map, **kwargs
     )
-
-
-def load_model_and_processor(path: str | Path, **model_kwargs: Any):
-    """`(load_model(path, **model_kwargs), load_processor(path))`."""
-    return load_model(path, **model_kwargs), load_processor(path)
