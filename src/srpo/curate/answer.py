@@ -161,7 +161,6 @@ def answer(
                     step="answer",
                 )
             finally:
-                progress.close()
                 await client.aclose()
                 report.written, report.failed = journal.written, journal.failed
                 report.usage = client.usage

@@ -219,7 +219,6 @@ def reflect(
                     step="reflect",
                 )
             finally:
-                progress.close()
                 report.written, report.failed = journal.written, journal.failed
                 if client is not None:
                     await client.aclose()

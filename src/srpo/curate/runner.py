@@ -111,7 +111,8 @@ async def run_journaled(
     step: str,
 ) -> None:
     """Run `process(item)` for every item (each has `.id`), at most `max_in_flight` at once; write each
-    result to the journal as soon as it is ready, or its failure reason to the errors file."""
+    result to the journal as soon as it is ready, or its failure reason to the errors file. Closes
+    `progress` when done, interrupted or failed."""
     pending: set[asyncio.Task] = set()
 
     async def one(item: Any) -> None:
@@ -140,6 +141,7 @@ async def run_journaled(
     finally:
         for t in pending:
             t.cancel()
+        progress.close()
 
 
 def run_step(main: Callable[[], Awaitable[StepReport]], output: str | os.PathLike) -> StepReport:
