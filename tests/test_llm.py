@@ -19,7 +19,7 @@ from srpo.data.images import ImageError
 from srpo.data.sample import ImageBytes
 from srpo.llm.cache import ResponseCache
 from srpo.llm.client import LLMClient
-from srpo.llm.fake_server import FakeChatServer, FaultPlan
+from fake_server import FakeChatServer, FaultPlan
 from srpo.llm.images import ImageEncoder
 from srpo.llm.openai_compat import json_body
 from srpo.llm.progress import Progress

@@ -37,6 +37,7 @@ from srpo.curate.runner import (
     parse_shard,
     run_journaled,
     run_step,
+    stopped_run,
 )
 from srpo.data.images import default_image_root
 from srpo.data.readers import read_samples
@@ -47,7 +48,7 @@ from srpo.llm.cache import default_cache_path
 from srpo.llm.client import LLMClient
 from srpo.llm.images import ImageEncoder
 from srpo.llm.progress import Progress
-from srpo.llm.request import ChatRequest, ChatResult, Message
+from srpo.llm.request import ChatRequest, ChatResult, Message, RunStopped
 from srpo.llm.settings import LLMSettings
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, parse_response
 
@@ -94,7 +95,8 @@ def answer(
     progress_every: float = 30.0,
 ) -> StepReport:
     """Have the policy answer every record of `input` `samples` times and grade each attempt; append one row
-    per record to `output` (see the module doc). Resumable: finished ids are skipped, failed ones retried."""
+    per record to `output` (see the module doc). Resumable: finished ids are skipped, failed ones retried.
+    Raises `srpo.errors.RunFailed` when the run was stopped (the API key refused, no server reachable)."""
     llm = llm or LLMSettings()
     if samples < 1:
         raise ValueError(f"--samples must be at least 1, got {samples}")
@@ -151,6 +153,7 @@ def answer(
                     "_tokens": fresh_tokens(results),
                 }
 
+            stopped = None
             try:
                 await run_journaled(
                     todo(),
@@ -160,12 +163,16 @@ def answer(
                     max_in_flight=max(2 * llm.concurrency, 2),
                     step="answer",
                 )
+            except RunStopped as e:
+                stopped = e.reason
             finally:
                 await client.aclose()
                 report.written, report.failed = journal.written, journal.failed
                 report.usage = client.usage
                 report.extra["malformed rows"] = stats.skipped
                 report.extra["images encoded"] = encoder.encoded
+        if stopped is not None:
+            raise stopped_run(report, stopped)
         return report
 
     return run_step(main, output)
