@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fake_server import FakeChatServer
 from srpo.cli import app
 from srpo.eval.benchmarks import get_benchmark
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
 from srpo.eval.scoring import approx_token_count, score_generations, score_response
-from fake_server import FakeChatServer
 from srpo.response import five_block_response
 
 FIX = Path(__file__).parent / "fixtures" / "eval"

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from curate_data import SECRET
+from fake_server import FakeChatServer, FaultPlan
 from srpo.data.images import ImageError
 from srpo.data.sample import ImageBytes
 from srpo.llm.cache import ResponseCache
 from srpo.llm.client import LLMClient
-from fake_server import FakeChatServer, FaultPlan
 from srpo.llm.images import ImageEncoder
 from srpo.llm.openai_compat import json_body
 from srpo.llm.progress import Progress

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from srpo.data.sample import Sample
+from srpo.errors import RunFailed, UserError
 from srpo.eval.benchmarks import Benchmark, get_benchmark
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.scoring import (
@@ -38,7 +39,6 @@ from srpo.eval.scoring import (
     tokenizer_token_counter,
     write_jsonl,
 )
-from srpo.errors import RunFailed, UserError
 from srpo.journal import Journal, iter_jsonl
 from srpo.llm.settings import LLMSettings
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, REFLECTION_SYSTEM_PROMPT
