@@ -88,6 +88,8 @@ class LLMClient:
                 raise RunStopped(self.stop_reason)
             attempts += 1
             async with self._slots:
+                if self.stop_reason is not None:  # stopped while this request waited for a slot
+                    raise RunStopped(self.stop_reason)
                 if self._limiter is not None:
                     await self._limiter.wait()
                 try:

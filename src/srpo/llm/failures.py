@@ -43,8 +43,9 @@ def status_error(status: int, body: bytes | Any, headers: Any, url: str, key_env
     )
 
 
-def connection_error(exc: BaseException, url: str) -> LLMError:
-    """A request that got no HTTP answer: say which of refused / unknown host / TLS / reset / timeout it was."""
+def connection_error(exc: BaseException, url: str, timeout: float | None = None) -> LLMError:
+    """A request that got no HTTP answer: say which of refused / unknown host / TLS / reset / timeout it was
+    (`timeout`: the per-request limit, for the message when that is what ran out)."""
     chain = list(_causes(exc))
     if any(_is_refused(e) for e in chain):
         return LLMError(
@@ -60,6 +61,8 @@ def connection_error(exc: BaseException, url: str) -> LLMError:
     if tls is not None:
         return LLMError(redact(f"TLS error talking to {url}: {tls}"), retryable=False, kind="unreachable")
     if any(isinstance(e, TimeoutError) for e in chain):
+        if timeout is not None:
+            return timed_out(timeout, url)
         return LLMError(
             f"no answer from {url} in time (connect or read timed out)", retryable=True, kind="timeout"
         )

@@ -112,10 +112,11 @@ class OpenAISDKBackend(Backend):
                 raise status_error(e.status_code, e.body, e.response.headers, ep.url, self.key_env) from None
             except openai.APITimeoutError as e:
                 # The bridge to aiohttp reports a refused connection as a timeout: look at the cause.
-                cause = e.__cause__
-                raise (connection_error(e, ep.url) if cause else timed_out(timeout, ep.url)) from None
+                raise (
+                    connection_error(e, ep.url, timeout) if e.__cause__ else timed_out(timeout, ep.url)
+                ) from None
             except openai.APIConnectionError as e:
-                raise connection_error(e, ep.url) from None
+                raise connection_error(e, ep.url, timeout) from None
             except (ValueError, openai.APIResponseValidationError) as e:  # a 200 whose body is not JSON
                 raise LLMError(
                     f"malformed response body: {type(e).__name__}: {e}", retryable=True, kind="server"

@@ -81,7 +81,7 @@ class OpenAIBackend(Backend):
                     f"malformed response from {ep.url}: {e.message}", retryable=True, kind="server"
                 ) from None
             except (aiohttp.ClientError, OSError) as e:
-                raise connection_error(e, ep.url) from None
+                raise connection_error(e, ep.url, timeout) from None
             if status != 200:
                 error = status_error(status, raw, headers, ep.url, self.key_env)
                 outcome = "failed" if error.kind == "server" else "neutral"
