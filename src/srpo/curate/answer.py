@@ -165,6 +165,8 @@ def answer(
                 )
             except RunStopped as e:
                 stopped = e.reason
+            else:  # every record was already in flight when the client stopped: still say why
+                stopped = client.stop_reason
             finally:
                 await client.aclose()
                 report.written, report.failed = journal.written, journal.failed

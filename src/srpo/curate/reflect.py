@@ -222,6 +222,8 @@ def reflect(
                 )
             except RunStopped as e:
                 stopped = e.reason
+            else:  # every record was already in flight when the client stopped: still say why
+                stopped = client.stop_reason
             finally:
                 report.written, report.failed = journal.written, journal.failed
                 await client.aclose()

@@ -354,7 +354,7 @@ def _generate(
             return e.reason
         finally:
             await client.aclose()
-        return None
+        return client.stop_reason  # set when every sample was in flight before the client stopped
 
     stopped = run_async(main, journal.path)
     if stopped is not None:
