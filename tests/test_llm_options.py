@@ -13,7 +13,11 @@ from srpo.llm.backend import backend_names
 from srpo.llm.options import field_docs, flag_of
 from srpo.llm.settings import LLMSettings
 
-COMMANDS = {("curate", "answer"): "--model", ("curate", "reflect"): "--teacher-model", ("eval", "run"): "--model"}
+COMMANDS = {
+    ("curate", "answer"): "--model",
+    ("curate", "reflect"): "--teacher-model",
+    ("eval", "run"): "--model",
+}
 
 
 def _options(path: tuple[str, ...]) -> dict[str, object]:
