@@ -274,19 +274,22 @@ def test_progress_off_a_terminal_prints_plain_lines():
 # ------------------------------------------------------------------------------------------ real server
 
 
-HTTP_PATHS = ["openai", "openai-sdk/aiohttp", "openai-sdk/httpx"]
+HTTP_PATHS = ["openai", "openai/aiohttp", "openai-sdk/aiohttp", "openai-sdk/httpx"]
 
 
 @pytest.fixture(params=HTTP_PATHS)
 def http_path(request, monkeypatch):
-    """The backend to test: the lean aiohttp path, and the official client on its aiohttp transport (the
-    default when installed) and on the httpx fallback. Every fault test runs on all three."""
-    from srpo.llm import openai_compat
+    """The backend to test: the lean path (plain HTTP/1.1 for http:// URLs, or its aiohttp session), and the
+    official client on its aiohttp transport (the default when installed) and on the httpx fallback. Every
+    fault test runs on all four."""
+    from srpo.llm import openai_compat, openai_http
 
     backend, _, transport = request.param.partition("/")
-    if transport == "aiohttp" and not openai_compat.AIOHTTP:
+    if backend == "openai":
+        monkeypatch.setattr(openai_http, "PLAIN_HTTP", transport != "aiohttp")
+    elif transport == "aiohttp" and not openai_compat.AIOHTTP:
         pytest.skip("aiohttp is not installed")
-    if transport:
+    else:
         monkeypatch.setattr(openai_compat, "AIOHTTP", transport == "aiohttp")
     return backend
 

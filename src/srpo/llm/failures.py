@@ -66,8 +66,9 @@ def connection_error(exc: BaseException, url: str, timeout: float | None = None)
         return LLMError(
             f"no answer from {url} in time (connect or read timed out)", retryable=True, kind="timeout"
         )
-    last = chain[-1]
-    detail = f"{type(last).__name__}: {last}".rstrip(": ")
+    # The outermost exception that says something, past the official client's generic "Connection error."
+    said = next((e for e in chain if str(e) and not type(e).__module__.startswith("openai")), chain[0])
+    detail = f"{type(said).__name__}: {said}".rstrip(": ")
     return LLMError(
         redact(f"connection to {url} failed before an answer ({detail})"), retryable=True, kind="server"
     )
@@ -142,7 +143,7 @@ def _causes(exc: BaseException):
         if isinstance(inner, BaseException) and id(inner) not in seen:
             yield inner
             seen.add(id(inner))
-        e = e.__cause__ or e.__context__
+        e = e.__cause__ or e.__context__  # suppressed contexts too: they often hold the OS error
 
 
 def _is_refused(e: BaseException) -> bool:

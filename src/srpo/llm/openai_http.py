@@ -1,26 +1,34 @@
 """The `openai` backend: any OpenAI-compatible chat-completions server (vLLM, SGLang, OpenAI, DashScope…)
-over a lean HTTP path — one aiohttp session, the body serialised once with orjson, the answer parsed with
-orjson. Several `--base-url`s are used through `srpo.llm.endpoints` (least in flight, failing ones rested).
+over a lean HTTP path: the body serialised once with orjson, the answer parsed with orjson, and the HTTP done
+by `srpo.llm.http1` for plain `http://` servers (a self-hosted cluster) or one aiohttp session for `https://`
+(the official API, hosted providers). Several `--base-url`s are used through `srpo.llm.endpoints` (least in
+flight, failing ones rested).
 
-Why not the official client here: it costs about 1.3 ms of CPU per request on a slow core (`bench/curate.py`),
-more than everything else a curation record needs together, and at a few hundred requests a second one event
-loop is then the limit, not the server. This path does the same HTTP for ~0.3 ms. The official client stays
-as `--backend openai-sdk` (and under `azure`); both share `srpo.llm.failures`, so they retry the same faults
-and report them in the same words — the tests run both against the same faults.
+Why not the official client here: it costs about 1 ms of CPU per request with a 100 KB image on the bench
+machine (`bench/curate.py`), more than everything else a curation record needs together, and at a few
+hundred requests a second one event loop is then the limit, not the server; aiohttp costs ~0.3 ms, the
+plain HTTP/1.1 path ~0.1 ms. The official client stays as `--backend openai-sdk` (and under `azure`); all
+share `srpo.llm.failures`, so they retry the same faults and report them in the same words — the tests run
+every path against the same faults.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import aiohttp
 
 from srpo.llm.backend import Backend
 from srpo.llm.endpoints import EndpointPool
 from srpo.llm.failures import connection_error, parse_completion, status_error
+from srpo.llm.http1 import HTTP1Endpoint
 from srpo.llm.keys import read_api_key
 from srpo.llm.request import ChatRequest, ChatResult, LLMError
 from srpo.llm.settings import LLMSettings
 
 OPENAI_API = "https://api.openai.com/v1"
+PLAIN_HTTP = True
+"""Send `http://` requests through `srpo.llm.http1` (False: through aiohttp like `https://` ones)."""
 
 
 def api_key_for(settings: LLMSettings, default_env: str = "OPENAI_API_KEY") -> tuple[str | None, str]:
@@ -51,6 +59,7 @@ class OpenAIBackend(Backend):
             self._headers["Authorization"] = f"Bearer {key}"
         self._connect_timeout = min(settings.timeout, 30.0)
         self._session: aiohttp.ClientSession | None = None
+        self._plain_clients: dict[str, HTTP1Endpoint | None] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         # Created inside the running loop (a session belongs to one loop). No connection limit here: the
@@ -61,26 +70,38 @@ class OpenAIBackend(Backend):
             headers=self._headers,
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout),
             skip_auto_headers=("User-Agent",),
-            auto_decompress=True,
         )
         return self._session
 
+    def _plain(self, url: str) -> HTTP1Endpoint | None:
+        """The plain-HTTP client of `url`, or None when it goes through aiohttp."""
+        if url not in self._plain_clients:
+            use = PLAIN_HTTP and url.startswith("http://")
+            self._plain_clients[url] = (
+                HTTP1Endpoint(url, self._headers, self._connect_timeout) if use else None
+            )
+        return self._plain_clients[url]
+
+    async def _post(self, url: str, body: bytes) -> tuple[int, Any, bytes]:
+        plain = self._plain(url)
+        if plain is not None:
+            response = await plain.post("/chat/completions", body)
+            return response.status, response.headers, response.body
+        session = self._session or self._open()
+        try:
+            async with session.post(url + "/chat/completions", data=body) as response:
+                return response.status, response.headers, await response.read()
+        except aiohttp.ClientResponseError as e:  # an answer aiohttp could not parse
+            raise OSError(f"malformed HTTP answer: {e.message}") from None
+
     async def complete(self, request: ChatRequest, timeout: float) -> ChatResult:
         body = request.body(self.model)
-        session = self._session or self._open()
         ep = self.pool.acquire()
         outcome = "failed"
         try:
             try:
-                async with session.post(ep.url + "/chat/completions", data=body) as response:
-                    raw = await response.read()
-                    status = response.status
-                    headers = response.headers
-            except aiohttp.ClientResponseError as e:  # a response aiohttp could not parse
-                raise LLMError(
-                    f"malformed response from {ep.url}: {e.message}", retryable=True, kind="server"
-                ) from None
-            except (aiohttp.ClientError, OSError) as e:
+                status, headers, raw = await self._post(ep.url, body)
+            except (aiohttp.ClientError, OSError) as e:  # TimeoutError is an OSError
                 raise connection_error(e, ep.url, timeout) from None
             if status != 200:
                 error = status_error(status, raw, headers, ep.url, self.key_env)
@@ -101,6 +122,9 @@ class OpenAIBackend(Backend):
         return self.pool.summary()
 
     async def aclose(self) -> None:
+        for plain in self._plain_clients.values():
+            if plain is not None:
+                plain.close()
         if self._session is not None:
             await self._session.close()
             self._session = None
