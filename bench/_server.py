@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -76,6 +77,7 @@ async def serve(latency: float, jitter: float = 0.0, seed: int = 0) -> None:
     print(f"http://127.0.0.1:{port}/v1", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     print(json.dumps({"cpu_s": time.process_time() - started, "served": served}), flush=True)
+    os._exit(0)  # at once: connections the client left open need no orderly goodbye
 
 
 @dataclass
