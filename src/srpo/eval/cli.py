@@ -11,7 +11,14 @@ import typer
 
 app = typer.Typer(no_args_is_help=True)
 
-BENCH_HELP = "Benchmark: mathvista, mathverse, mathvision, olympiadbench, mmk12, mmmu_pro, synthetic."
+
+def _bench_help() -> str:
+    from srpo.tasks import task_names
+
+    return f"Benchmark (a registered task): {', '.join(task_names(benchmarks_only=True))}."
+
+
+BENCH_HELP = _bench_help()
 
 
 @contextlib.contextmanager
@@ -151,7 +158,7 @@ def report_command(
 @app.command("benchmarks")
 def benchmarks_command() -> None:
     """List the registered benchmarks."""
-    from srpo.eval.benchmarks import BENCHMARKS
+    from srpo.tasks import get_task, task_names
 
-    for name, b in sorted(BENCHMARKS.items()):
-        typer.echo(f"{name:14s} {b.summary}")
+    for name in task_names(benchmarks_only=True):
+        typer.echo(f"{name:14s} {get_task(name).summary}")

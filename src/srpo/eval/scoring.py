@@ -20,8 +20,8 @@ from typing import Any
 
 from srpo.data.files import DataError
 from srpo.data.sample import Sample
-from srpo.eval.benchmarks import Benchmark, get_benchmark
 from srpo.response import parse_response
+from srpo.tasks import Task, get_task
 
 PROMPT_STYLES = ("reflection", "plain")
 TokenCounter = Callable[[str], int]
@@ -84,20 +84,23 @@ def reflection_tokens(response: str, count: TokenCounter) -> tuple[int, int]:
 
 
 def _extractions(
-    benchmark: Benchmark, att: Attempts, extraction: Any = None, first_extraction: Any = None
+    task: Task, att: Attempts, extraction: Any = None, first_extraction: Any = None
 ) -> tuple[str | None, str | None, str]:
     """(final extraction, first extraction, who extracted the final one: "given" or "rules")."""
     given = extraction is not None
-    final_x = str(extraction) if given else benchmark.extract(att.final)
+    block = att.answers > 0  # an answer block's text, or a whole plain response
+    final_x = str(extraction) if given else task.extract(att.final, block=block)
     if att.answers >= 2:
-        first_x = str(first_extraction) if first_extraction is not None else benchmark.extract(att.first)
+        first_x = (
+            str(first_extraction) if first_extraction is not None else task.extract(att.first, block=block)
+        )
     else:
         first_x = final_x
     return final_x, first_x, "given" if given else "rules"
 
 
 def score_response(
-    benchmark: Benchmark,
+    task: Task,
     sample: Sample,
     response: str,
     *,
@@ -108,12 +111,12 @@ def score_response(
 ) -> dict[str, Any]:
     """One scored line (rules only; see `score_all` for the judge). Never raises on odd text."""
     att = attempts_of(response)
-    final_x, first_x, by = _extractions(benchmark, att, extraction, first_extraction)
-    return _finish(benchmark, sample, response, att, final_x, first_x, by, prompt_style, count_tokens)
+    final_x, first_x, by = _extractions(task, att, extraction, first_extraction)
+    return _finish(task, sample, response, att, final_x, first_x, by, prompt_style, count_tokens)
 
 
 def _finish(
-    benchmark: Benchmark,
+    task: Task,
     sample: Sample,
     response: str,
     att: Attempts,
@@ -123,8 +126,8 @@ def _finish(
     prompt_style: str,
     count_tokens: TokenCounter,
 ) -> dict[str, Any]:
-    final = benchmark.score(final_x, sample)
-    first = benchmark.score(first_x, sample) if att.answers >= 2 else final
+    final = task.verdict(final_x, sample)
+    first = task.verdict(first_x, sample) if att.answers >= 2 else final
     refl, after = reflection_tokens(response, count_tokens)
     return {
         "id": sample.id,
@@ -140,7 +143,7 @@ def _finish(
         "response_tokens": count_tokens(response),
         "reflection_tokens": refl,
         "tokens_after_first_answer": after,
-        "groups": {k: _group_value(sample.meta.get(k)) for k in benchmark.groups},
+        "groups": {k: _group_value(sample.meta.get(k)) for k in task.groups},
     }
 
 
@@ -151,7 +154,7 @@ def _group_value(value: Any) -> str:
 
 
 def score_all(
-    benchmark: Benchmark,
+    task: Task,
     samples: dict[str, Sample],
     generations: Iterable[dict[str, Any]],
     *,
@@ -178,9 +181,7 @@ def score_all(
             continue
         response = gen["response"]
         att = attempts_of(response)
-        final_x, first_x, by = _extractions(
-            benchmark, att, gen.get("extraction"), gen.get("first_extraction")
-        )
+        final_x, first_x, by = _extractions(task, att, gen.get("extraction"), gen.get("first_extraction"))
         pending.append((sample, response, att, final_x, first_x, by))
     if unknown:
         raise DataError(
@@ -190,7 +191,7 @@ def score_all(
     if judge is not None:
         pending = _apply_judge(pending, judge)
     return [
-        _finish(benchmark, s, resp, att, fx, firstx, by, prompt_style, count_tokens)
+        _finish(task, s, resp, att, fx, firstx, by, prompt_style, count_tokens)
         for s, resp, att, fx, firstx, by in pending
     ]
 
@@ -223,18 +224,18 @@ def _apply_judge(pending: list, judge: JudgeFn) -> list:
 
 
 def load_benchmark_samples(
-    benchmark: Benchmark, data: str | os.PathLike, limit: int | None = None
+    task: Task, data: str | os.PathLike, limit: int | None = None
 ) -> dict[str, Sample]:
     """The benchmark's samples by id, in file order (the first `limit` when given). Duplicate ids raise."""
     out: dict[str, Sample] = {}
-    for s in benchmark.load(Path(data)):
+    for s in task.load(Path(data)):
         if s.id in out:
             raise DataError(f"{data}: id {s.id!r} appears twice; benchmark ids must be unique")
         out[s.id] = s
         if limit is not None and len(out) >= limit:
             break
     if not out:
-        raise DataError(f"{data}: no {benchmark.name} samples found")
+        raise DataError(f"{data}: no {task.name} samples found")
     return out
 
 
@@ -260,7 +261,7 @@ def score_generations(
     """
     if prompt_style not in PROMPT_STYLES:
         raise ValueError(f"prompt style {prompt_style!r}: choose one of {', '.join(PROMPT_STYLES)}")
-    bench = get_benchmark(benchmark)
+    bench = get_task(benchmark)
     gens_path = Path(generations)
     if not gens_path.is_file():
         raise DataError(f"{gens_path}: no such generations file")

@@ -21,53 +21,31 @@ the empty string.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from srpo.data.readers import read_samples
 from srpo.data.sample import Sample
-from srpo.eval.benchmarks.base import (
-    Benchmark,
-    Verdict,
-    default_extract,
-    image_root_for,
-    register,
-    render_choices,
-    require,
-)
-from srpo.eval.normalise import (
+from srpo.grading import (
     LETTERS,
     nearest_option,
     option_letter,
+    render_choices,
     strip_unit,
     to_list,
     to_number,
 )
+from srpo.tasks import register
+from srpo.tasks.base import (
+    Task,
+    Verdict,
+    image_root_for,
+    require,
+)
 
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
-
-
-def load(path: Path) -> Iterator[Sample]:
-    root: Path | None = None
-    for s in read_samples(require(path), format="mathvista"):
-        metadata = s.meta.get("metadata") if isinstance(s.meta.get("metadata"), dict) else {}
-        for key in ("category", "task", "context", "grade", "source", "language"):
-            if metadata.get(key) is not None:
-                s.meta.setdefault(key, metadata[key])
-        s.meta.setdefault("category", "unknown")
-        if root is None:
-            root = image_root_for(Path(path), s.images)
-        s.meta.setdefault("image_root", str(root))
-        yield s
-
-
-def prompt(sample: Sample) -> str:
-    query = sample.meta.get("query")
-    if isinstance(query, str) and query.strip() and query.strip() != "...":
-        return query.strip()
-    parts = [sample.question.strip(), render_choices(sample.choices)]
-    return "\n".join(p for p in parts if p)
 
 
 def _precision(sample: Sample) -> int | None:
@@ -125,41 +103,59 @@ def _same_list(pred: str, gold: str) -> bool:
     return True
 
 
-def score(extraction: str | None, sample: Sample) -> Verdict:
-    pred = normalise(extraction, sample)
-    if pred is None:
-        return Verdict(None, False)
-    gold = sample.answer.strip()
-    if pred == gold:
-        return Verdict(pred, True)
-    answer_type = sample.meta.get("answer_type")
-    if sample.meta.get("question_type") == "multi_choice" and sample.choices:
-        return Verdict(pred, False)
-    if answer_type == "integer":
-        g = to_number(gold)
-        return Verdict(pred, g is not None and int(g) == int(pred))
-    if answer_type == "float":
-        g = to_number(gold)
-        precision = _precision(sample)
-        p = float(pred)
-        if g is None:
-            return Verdict(pred, False)
-        if precision is None:
-            return Verdict(pred, abs(g - p) <= 1e-9 * max(1.0, abs(g)))
-        return Verdict(pred, round(g, precision) == round(p, precision))
-    if answer_type == "list":
-        return Verdict(pred, _same_list(pred, gold))
-    return Verdict(pred, pred.strip().lower() == gold.lower())
-
-
-BENCHMARK = register(
-    Benchmark(
-        name="mathvista",
-        summary="MathVista testmini: visual math QA; official letter/nearest-option, integer, float, list rules.",
-        load=load,
-        prompt=prompt,
-        score=score,
-        extract=default_extract,
-        groups=("category", "task", "context", "grade"),
+class MathVistaTask(Task):
+    name = "mathvista"
+    summary = (
+        "MathVista testmini: visual math QA; official letter/nearest-option, integer, float, list rules."
     )
-)
+    groups = ("category", "task", "context", "grade")
+    aliases = ("AI4Math/MathVista", "mathvista_testmini")
+
+    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+        root: Path | None = None
+        for s in read_samples(require(path), format="mathvista"):
+            metadata = s.meta.get("metadata") if isinstance(s.meta.get("metadata"), dict) else {}
+            for key in ("category", "task", "context", "grade", "source", "language"):
+                if metadata.get(key) is not None:
+                    s.meta.setdefault(key, metadata[key])
+            s.meta.setdefault("category", "unknown")
+            if root is None:
+                root = image_root_for(Path(path), s.images)
+            s.meta.setdefault("image_root", str(root))
+            yield s
+
+    def prompt(self, sample: Sample) -> str:
+        query = sample.meta.get("query")
+        if isinstance(query, str) and query.strip() and query.strip() != "...":
+            return query.strip()
+        parts = [sample.question.strip(), render_choices(sample.choices)]
+        return "\n".join(p for p in parts if p)
+
+    def score(self, extraction: str | None, sample: Sample) -> Verdict:
+        pred = normalise(extraction, sample)
+        if pred is None:
+            return Verdict(None, False)
+        gold = sample.answer.strip()
+        if pred == gold:
+            return Verdict(pred, True)
+        answer_type = sample.meta.get("answer_type")
+        if sample.meta.get("question_type") == "multi_choice" and sample.choices:
+            return Verdict(pred, False)
+        if answer_type == "integer":
+            g = to_number(gold)
+            return Verdict(pred, g is not None and int(g) == int(pred))
+        if answer_type == "float":
+            g = to_number(gold)
+            precision = _precision(sample)
+            p = float(pred)
+            if g is None:
+                return Verdict(pred, False)
+            if precision is None:
+                return Verdict(pred, abs(g - p) <= 1e-9 * max(1.0, abs(g)))
+            return Verdict(pred, round(g, precision) == round(p, precision))
+        if answer_type == "list":
+            return Verdict(pred, _same_list(pred, gold))
+        return Verdict(pred, pred.strip().lower() == gold.lower())
+
+
+MATHVISTA = register(MathVistaTask())
