@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 from srpo.data.sample import Sample
 from srpo.grading import Choices
 from srpo.response import Block, ParsedResponse, parse_response
-from srpo.reward.config import RewardConfig
+from srpo.reward.config import TRANSITIONS, RewardConfig
+from srpo.reward.reference import as_text, choices_list
 from srpo.reward.tokens import TokenCounter, approx_token_count
 from srpo.tasks import DEFAULT_TASK, Task, get_task
 
@@ -59,6 +60,18 @@ class RewardBreakdown:
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    def metrics(self) -> dict[str, float]:
+        """Everything an engine logs for one response, as floats: `total`, the five components,
+        `first_correct`, `final_correct`, `acc` (the final answer's correctness, else the first's — the binary
+        signal difficulty filters use) and a 0/1 flag per transition. Every adapter reports these."""
+        out = {"total": self.total}
+        out.update({name: getattr(self, name) for name in COMPONENTS})
+        out["first_correct"] = float(bool(self.first_correct))
+        out["final_correct"] = float(bool(self.final_correct))
+        out["acc"] = float(bool(self.final_correct if self.final_correct is not None else self.first_correct))
+        out.update({t: float(self.transition == t) for t in TRANSITIONS})
+        return out
+
 
 def _count(counter: TokenCounter, text: str) -> int:
     n = counter(text)
@@ -88,20 +101,10 @@ def _reflection_placed(parsed: ParsedResponse) -> bool:
     )
 
 
-def reference(gold: str | Sample, choices: Choices | None = None) -> Sample:
-    """The gold answer as the `Sample` a task judges against (a `Sample` is used as it is)."""
+def _gold_sample(gold: str | Sample, choices: Choices | None) -> Sample:
     if isinstance(gold, Sample):
         return gold
-    text = gold if isinstance(gold, str) else ("" if gold is None or isinstance(gold, bool) else str(gold))
-    opts = None
-    if isinstance(choices, dict):
-        opts = [str(v) for _, v in sorted(choices.items())]
-    elif choices is not None and not isinstance(choices, (str, bytes)):
-        try:
-            opts = [str(c) for c in choices] or None
-        except TypeError:
-            opts = None
-    return Sample(id="", question="", answer=text, choices=opts)
+    return Sample(id="", question="", answer=as_text(gold), choices=choices_list(choices))
 
 
 def _judge(block: Block, sample: Sample, task: Task) -> tuple[str | None, bool]:
@@ -131,7 +134,7 @@ def score(
     """
     cfg = config or _DEFAULT
     judge = task if isinstance(task, Task) else get_task(task or DEFAULT_TASK)
-    sample = reference(gold, choices)
+    sample = _gold_sample(gold, choices)
     counter = count_tokens or approx_token_count
     text = response if isinstance(response, str) else ""
     parsed = parse_response(text)
