@@ -110,3 +110,46 @@ def numbers_equal(p: Number, g: Number) -> bool:
     return close(p.value, g.value) or (
         close(p.value / 100, g.value) if p.percent else close(p.value, g.value / 100)
     )
+
+
+_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
+NUMBER_WORDS = {w: i for i, w in enumerate(_WORDS)} | {
+    w: 10 * i
+    for i, w in enumerate(["_", "_", "_", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
+    if i >= 3
+}
+"""English number words a model may answer with ("There are three people"), and their values."""
+NUMBER_TOKEN = re.compile(
+    r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])|\b(?i:"
+    + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
+    + r")\b"
+)
+"""A number in running text: digits (not part of a word) or a number word."""
+
+
+def number_value(token: str) -> str:
+    """A `NUMBER_TOKEN` match as digits ("three" → "3", "1,200" → "1200")."""
+    word = NUMBER_WORDS.get(token.lower())
+    return str(word) if word is not None else token.replace(",", "")

@@ -85,8 +85,10 @@ class Task:
 
     # ------------------------------------------------------------------------------------------ judging
 
-    def extract(self, text: str, *, block: bool = True) -> str | None:
-        """The answer `text` states: the content of an answer block, or a whole plain response."""
+    def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
+        """The answer `text` states: the content of an answer block, or a whole plain response. `sample` (the
+        question answered) lets a task read answers the way its official judge does, e.g. an option named
+        by its text."""
         if not isinstance(text, str):
             return None
         if self.require_boxed:
@@ -94,13 +96,20 @@ class Task:
             return boxed.strip() if boxed is not None and boxed.strip() else None
         return answer_in_block(text) if block else extract_answer(text)
 
-    def score(self, extraction: str | None, sample: Sample) -> Verdict:
-        """Normalise an extracted answer (None: nothing found) and compare it with the gold."""
+    def fallback_extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
+        """The reading of last resort, for text where neither the rules nor an LLM judge found an answer:
+        what the official evaluation would still score (None by default: no answer, which is wrong)."""
+        return None
+
+    def score(self, extraction: str, sample: Sample) -> Verdict:
+        """Normalise an extracted answer and compare it with the gold."""
         raise NotImplementedError
 
     def judge(self, text: str, sample: Sample, *, block: bool = True) -> Verdict:
-        """Extract the answer from `text` and score it. Never raises."""
-        extraction = self.extract(text, block=block)
+        """Extract the answer from `text` (rules, then the fallback reading) and score it. Never raises."""
+        extraction = self.extract(text, block=block, sample=sample)
+        if extraction is None:
+            extraction = self.fallback_extract(text, block=block, sample=sample)
         return self.verdict(extraction, sample)
 
     def verdict(self, extraction: str | None, sample: Sample) -> Verdict:
@@ -160,3 +169,16 @@ def rows_of(path: str | os.PathLike, what: str, required: tuple[str, ...]) -> It
                 f"(is --benchmark right for this file?)"
             )
         yield raw.location, row
+
+
+def check_images(sample: Sample, where: str) -> None:
+    """DataError naming the record when one of its local images is missing or outside its image root."""
+    from srpo.data.images import ImageError, resolve_image
+
+    for ref in sample.images:
+        try:
+            resolve_image(ref, sample.meta.get("image_root"))
+        except ImageError as e:
+            raise DataError(
+                f"{where}: {e}; put the benchmark's images where the data file expects them"
+            ) from None

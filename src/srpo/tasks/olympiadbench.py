@@ -186,7 +186,7 @@ class OlympiadBenchTask(Task):
             lines.append(f"Do not write the unit ({sample.meta['unit']}) inside the box.")
         return "\n".join(lines)
 
-    def extract(self, text: str, *, block: bool = True) -> str | None:
+    def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
         """All boxed answers joined by commas (several boxes = several answers), else "final answer is …",
         else the shared rules."""
         boxes = boxed_contents(text)
@@ -195,7 +195,7 @@ class OlympiadBenchTask(Task):
         found = _FINAL_IS.findall(text)
         if found:
             return found[-1].strip().rstrip(".")
-        return super().extract(text, block=block)
+        return super().extract(text, block=block, sample=sample)
 
     def score(self, extraction: str | None, sample: Sample) -> Verdict:
         if extraction is None or not extraction.strip():
