@@ -27,7 +27,9 @@ def sample(answer: str, choices: list[str] | None = None, question: str = "What 
     return Sample(id="q", question=question, answer=answer, choices=choices, meta=meta)
 
 
-OPTIONS_J = [f"{v} m" for v in ("10.1", "20.2", "30.3", "40.4", "50.5", "60.6", "70.7", "80.8", "90.9", "150.507")]
+OPTIONS_J = [
+    f"{v} m" for v in ("10.1", "20.2", "30.3", "40.4", "50.5", "60.6", "70.7", "80.8", "90.9", "150.507")
+]
 
 # (first answer block, final answer block, gold sample, expected first verdict, expected final verdict)
 AGREEMENT = [
@@ -103,7 +105,11 @@ def test_the_data_source_picks_the_task_in_every_adapter():
     assert (verl["first_correct"], verl["final_correct"]) == (0.0, 1.0)
     reward_fn = srpo_reward_func()
     [b] = reward_fn.breakdowns(
-        [response], None, answer=["the circle"], choices=[gold["choices"]], data_source=["mathvista"],
+        [response],
+        None,
+        answer=["the circle"],
+        choices=[gold["choices"]],
+        data_source=["mathvista"],
         meta=[json.dumps(meta)],
     )
     assert (b.first_correct, b.final_correct) == (False, True)
@@ -112,7 +118,10 @@ def test_the_data_source_picks_the_task_in_every_adapter():
 # --------------------------------------------------------------------------------------- gold echoed back
 
 FIXTURES = {
-    "math": [FIX / "synthetic" / "test.jsonl", Path(__file__).parent / "fixtures" / "data" / "mathvista_testmini.json"],
+    "math": [
+        FIX / "synthetic" / "test.jsonl",
+        Path(__file__).parent / "fixtures" / "data" / "mathvista_testmini.json",
+    ],
     "synthetic": [FIX / "synthetic" / "test.jsonl"],
     "mathvista": [FIX / "mathvista" / "testmini.json"],
     "mathverse": [FIX / "mathverse" / "testmini.json"],

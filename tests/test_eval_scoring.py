@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from srpo.cli import app
-from srpo.tasks import get_task
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
 from srpo.eval.scoring import approx_token_count, score_generations, score_response
 from srpo.llm.fake_server import FakeChatServer
 from srpo.response import five_block_response
+from srpo.tasks import get_task
 
 FIX = Path(__file__).parent / "fixtures" / "eval"
 SYNTH = FIX / "synthetic" / "test.jsonl"
@@ -75,9 +75,7 @@ def test_plain_prompt_format_is_think_then_answer():
 
 def test_tokens_of_the_response_and_of_the_reflection():
     response = reflect("7", "9")
-    row = score_response(
-        get_task("synthetic"), synth("syn-0001"), response, count_tokens=approx_token_count
-    )
+    row = score_response(get_task("synthetic"), synth("syn-0001"), response, count_tokens=approx_token_count)
     assert row["response_tokens"] == approx_token_count(response)
     assert row["reflection_tokens"] == approx_token_count("\nLet me check.\n") == 4
     assert 0 < row["tokens_after_first_answer"] < row["response_tokens"]

@@ -206,3 +206,14 @@ def collections_equal(p: str, g: str) -> bool | None:
     if is_set:
         return all(any(same(a, b) for b in gv) for a in pv) and all(any(same(a, b) for a in pv) for b in gv)
     return all(same(a, b) for a, b in zip(pv, gv, strict=True))
+
+
+def constant_value(s: str) -> float | None:
+    """The value of `s` when it is a constant expression the evaluator reads (``2\\sqrt{3}``,
+    ``\\frac{\\pi}{2}``, ``1.5``), else None."""
+    if not isinstance(s, str) or not s.strip():
+        return None
+    values = _numeric_values(s.strip())
+    if values is None or not math.isclose(values[0], values[1], rel_tol=1e-12, abs_tol=1e-12):
+        return None
+    return values[0]

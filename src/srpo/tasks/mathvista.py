@@ -244,6 +244,8 @@ class MathVistaTask(Task):
         text = str(extraction).strip()
         choices = sample.choices or []
         if sample.meta.get("question_type") == "multi_choice" and choices:
+            if self.lenient and text in choices:  # officially, an option "(b)" is read as the letter B
+                return text
             m = _PAREN_LETTER.search(text)
             letter = m.group(1).upper() if m else unwrap(text).rstrip(".").strip()
             if letter in LETTERS[: len(choices)]:
