@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import record  # noqa: E402
 
 from srpo import grading  # noqa: E402
+from srpo.grading import mathverify  # noqa: E402
 from srpo.response import five_block_response  # noqa: E402
 from srpo.reward import RewardConfig, approx_token_count, qwen_token_count, score  # noqa: E402
 from srpo.reward.tokens import default_counter_name  # noqa: E402
@@ -157,18 +158,16 @@ def main() -> None:
     items = batch(args.n, args.seed)
     tokens = [approx_token_count(r) for r, _, _ in items]
     score("<think>a</think><answer>\\sqrt{2}</answer>", "\\sqrt{2}+0", cfg)  # import math-verify once
-    grading._equivalent_cached.cache_clear()
-    grading._mv_parse.cache_clear()
+    grading.clear_caches()
 
     start_cpu, start = time.process_time(), time.perf_counter()
     totals = [score(r, g, cfg, count_tokens=approx_token_count, choices=c).total for r, g, c in items]
     cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start
-    parses = grading._mv_parse.cache_info().misses
+    parses = mathverify.mv_parse.cache_info().misses
     rate = len(items) / cpu
 
     qwen_token_count("warm up")  # loads the 151,643 ranks once per process (~0.3 s), as training does
-    grading._equivalent_cached.cache_clear()
-    grading._mv_parse.cache_clear()
+    grading.clear_caches()
     start_cpu, start = time.process_time(), time.perf_counter()
     exact = [score(r, g, cfg, count_tokens=qwen_token_count, choices=c) for r, g, c in items]
     qwen_cpu, qwen_wall = time.process_time() - start_cpu, time.perf_counter() - start

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from srpo.cli import app
-from srpo.eval.benchmarks import get_benchmark
+from srpo.tasks import get_task
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
 from srpo.eval.scoring import approx_token_count, score_generations, score_response
@@ -24,7 +24,7 @@ MATHVISTA = FIX / "mathvista" / "testmini.json"
 
 
 def synth(sid: str):
-    return {s.id: s for s in get_benchmark("synthetic").load(SYNTH)}[sid]
+    return {s.id: s for s in get_task("synthetic").load(SYNTH)}[sid]
 
 
 def reflect(first: str, final: str) -> str:
@@ -54,7 +54,7 @@ RESPONSES = [
 
 @pytest.mark.parametrize(("response", "correct", "first_correct", "attempts", "fmt"), RESPONSES)
 def test_final_answer_is_scored_with_the_first_beside_it(response, correct, first_correct, attempts, fmt):
-    row = score_response(get_benchmark("synthetic"), synth("syn-0001"), response)
+    row = score_response(get_task("synthetic"), synth("syn-0001"), response)
     assert (row["correct"], row["first_correct"], row["attempts"], row["format_ok"]) == (
         correct,
         first_correct,
@@ -66,7 +66,7 @@ def test_final_answer_is_scored_with_the_first_beside_it(response, correct, firs
 
 def test_plain_prompt_format_is_think_then_answer():
     row = score_response(
-        get_benchmark("synthetic"),
+        get_task("synthetic"),
         synth("syn-0001"),
         "<think>x</think> <answer>9</answer>",
         prompt_style="plain",
@@ -77,7 +77,7 @@ def test_plain_prompt_format_is_think_then_answer():
 def test_tokens_of_the_response_and_of_the_reflection():
     response = reflect("7", "9")
     row = score_response(
-        get_benchmark("synthetic"), synth("syn-0001"), response, count_tokens=approx_token_count
+        get_task("synthetic"), synth("syn-0001"), response, count_tokens=approx_token_count
     )
     assert row["response_tokens"] == approx_token_count(response)
     assert row["reflection_tokens"] == approx_token_count("\nLet me check.\n") == 4
@@ -85,7 +85,7 @@ def test_tokens_of_the_response_and_of_the_reflection():
 
 
 def test_metrics_transitions_add_up():
-    bench, sample = get_benchmark("synthetic"), synth("syn-0001")
+    bench, sample = get_task("synthetic"), synth("syn-0001")
     rows = [score_response(bench, sample, r) for r, *_ in RESPONSES]
     m = compute_metrics(rows)
     t = m["transitions"]

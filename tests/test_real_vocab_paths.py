@@ -253,12 +253,12 @@ def test_adapters_count_with_the_real_vocabulary_by_default(fresh_default_counte
 
 
 def test_eval_token_columns_use_the_same_default(fresh_default_counter):
-    from srpo.eval.benchmarks import get_benchmark
     from srpo.eval.scoring import score_response
+    from srpo.tasks import get_task
 
-    bench = get_benchmark("synthetic")
-    sample = next(iter(bench.load(Path(__file__).parent / "fixtures" / "eval" / "synthetic" / "test.jsonl")))
-    row = score_response(bench, sample, RESPONSE)
+    task = get_task("synthetic")
+    sample = next(iter(task.load(Path(__file__).parent / "fixtures" / "eval" / "synthetic" / "test.jsonl")))
+    row = score_response(task, sample, RESPONSE)
     assert row["response_tokens"] == len(encode(RESPONSE))
     assert row["reflection_tokens"] == len(encode(parse_response(RESPONSE).of("reflection")[0].content))
 

@@ -7,11 +7,13 @@ Output row (one per input record, JSONL, appended as records finish — not in i
      "sample": Sample.to_dict(),             # the input record as read (image refs as in the data)
      "image_root": str | None,               # absolute folder the sample's relative image paths live in
      "model": str,                           # the policy model
+     "task": str,                            # the task that judged the attempts (srpo.tasks)
      "attempts": [{"text": str,              # the full response
                    "think": str,             # content of the first <think> block ("" when none)
                    "answer": str,            # content of the first <answer> block ("" when none)
-                   "pred": str | None,       # the answer extracted from it (srpo.grading.extract_answer)
-                   "correct": bool,          # srpo.grading.is_equivalent(pred, gold, choices)
+                   "pred": str | None,       # the answer the task extracted (first <answer> block, else
+                                             # the whole response)
+                   "correct": bool,          # the task's verdict (srpo.tasks: the reward's and eval's judge)
                    "format_ok": bool,        # exactly one <think> then one <answer> block
                    "finish_reason": str | None, "completion_tokens": int}, ...],
      "pass_rate": float}                     # correct attempts / K
@@ -41,7 +43,6 @@ from srpo.curate.runner import (
 from srpo.data.images import default_image_root
 from srpo.data.readers import read_samples
 from srpo.data.sample import Sample
-from srpo.grading import extract_answer, is_equivalent, strip_boxed
 from srpo.journal import Journal
 from srpo.llm.cache import default_cache_path
 from srpo.llm.client import LLMClient
@@ -50,6 +51,7 @@ from srpo.llm.progress import Progress
 from srpo.llm.request import ChatRequest, ChatResult, Message
 from srpo.llm.settings import LLMSettings
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, parse_response
+from srpo.tasks import DEFAULT_TASK, Task, get_task
 
 
 def chat_messages(system: str, user_text: str, image_urls: list[str]) -> list[Message]:
@@ -59,16 +61,20 @@ def chat_messages(system: str, user_text: str, image_urls: list[str]) -> list[Me
     return [{"role": "system", "content": system}, {"role": "user", "content": content}]
 
 
-def grade_attempt(text: str, gold: str, choices: list[str] | None) -> dict[str, Any]:
-    """Split a response into think/answer, extract the answer and grade it. Never raises."""
+def grade_attempt(text: str, sample: Sample, task: Task | None = None) -> dict[str, Any]:
+    """Split a response into think/answer and judge it with the task (the default task when None): the
+    first answer block, or the whole response when it has none. Never raises."""
+    task = task or get_task(DEFAULT_TASK)
     parsed = parse_response(text)
     thinks, answers = parsed.of("think"), parsed.of("answer")
     think = thinks[0].content.strip() if thinks else ""
     answer = answers[0].content.strip() if answers else ""
-    pred = extract_answer(answer) if answer else extract_answer(text)
-    if pred is None and answer:
-        pred = answer
-    correct = bool(pred) and is_equivalent(pred, strip_boxed(gold), choices)
+    verdict = (
+        task.judge(answers[0].content, sample, block=True)
+        if answers
+        else task.judge(text, sample, block=False)
+    )
+    pred, correct = verdict.extraction, verdict.correct
     return {
         "text": text,
         "think": think,
@@ -90,12 +96,15 @@ def answer(
     prompt: str | os.PathLike | None = None,
     format: str = "auto",
     field: str | None = None,
+    task: str = DEFAULT_TASK,
     llm: LLMSettings | None = None,
     progress_every: float = 30.0,
 ) -> StepReport:
     """Have the policy answer every record of `input` `samples` times and grade each attempt; append one row
-    per record to `output` (see the module doc). Resumable: finished ids are skipped, failed ones retried."""
+    per record to `output` (see the module doc). `task` (a `srpo.tasks` name) judges the attempts, exactly as
+    the reward and evaluation would. Resumable: finished ids are skipped, failed ones retried."""
     llm = llm or LLMSettings()
+    judge = get_task(task)
     if samples < 1:
         raise ValueError(f"--samples must be at least 1, got {samples}")
     shard_spec = parse_shard(shard)
@@ -137,7 +146,7 @@ def answer(
                 )
                 attempts = []
                 for r in results:
-                    graded = grade_attempt(r.text, sample.answer, sample.choices)
+                    graded = grade_attempt(r.text, sample, judge)
                     graded["finish_reason"] = r.finish_reason
                     graded["completion_tokens"] = r.completion_tokens
                     attempts.append(graded)
@@ -146,6 +155,7 @@ def answer(
                     "sample": sample.to_dict(),
                     "image_root": str(root),
                     "model": client.model,
+                    "task": judge.name,
                     "attempts": attempts,
                     "pass_rate": sum(a["correct"] for a in attempts) / len(attempts),
                     "_tokens": fresh_tokens(results),

@@ -99,6 +99,11 @@ def answer_command(
     field: str | None = typer.Option(
         None, "--field", help="Column mapping, e.g. question=q,answer=a,image=img."
     ),
+    task: str = typer.Option(
+        "math",
+        "--task",
+        help="Task that judges the attempts (srpo.tasks; `srpo eval benchmarks` lists them).",
+    ),
     backend: str = _BACKEND,
     base_url: list[str] | None = _BASE_URL,
     api_key_env: str | None = _API_KEY_ENV,
@@ -136,6 +141,7 @@ def answer_command(
         prompt=prompt,
         format=format,
         field=field,
+        task=task,
         llm=llm,
     )
     typer.echo(report.summary())

@@ -11,7 +11,14 @@ import typer
 
 app = typer.Typer(no_args_is_help=True)
 
-BENCH_HELP = "Benchmark: mathvista, mathverse, mathvision, olympiadbench, mmk12, mmmu_pro, synthetic."
+
+def _bench_help() -> str:
+    from srpo.tasks import task_names
+
+    return f"Benchmark (a registered task): {', '.join(task_names(benchmarks_only=True))}."
+
+
+BENCH_HELP = _bench_help()
 
 
 @contextlib.contextmanager
@@ -101,10 +108,7 @@ def score_command(
     generations: Path = typer.Option(..., help="JSONL lines with id, response and optionally extraction."),
     output: Path = typer.Option(..., "--output", "-o", help="Scores JSONL to write."),
     prompt: str = typer.Option("reflection", help="Format the responses were asked for: reflection | plain."),
-    tokenizer: str = typer.Option(
-        None,
-        help="Folder whose tokenizer counts tokens (default: the reward's default counter, see docs/reward.md).",
-    ),
+    tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: the reward's)."),
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
     judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
@@ -154,7 +158,7 @@ def report_command(
 @app.command("benchmarks")
 def benchmarks_command() -> None:
     """List the registered benchmarks."""
-    from srpo.eval.benchmarks import BENCHMARKS
+    from srpo.tasks import get_task, task_names
 
-    for name, b in sorted(BENCHMARKS.items()):
-        typer.echo(f"{name:14s} {b.summary}")
+    for name in task_names(benchmarks_only=True):
+        typer.echo(f"{name:14s} {get_task(name).summary}")

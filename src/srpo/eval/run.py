@@ -26,7 +26,6 @@ from typing import Any
 
 from srpo.data.images import ImageError
 from srpo.data.sample import Sample
-from srpo.eval.benchmarks import Benchmark, get_benchmark
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.scoring import (
     PROMPT_STYLES,
@@ -38,6 +37,7 @@ from srpo.eval.scoring import (
 )
 from srpo.journal import Journal, iter_jsonl
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, REFLECTION_SYSTEM_PROMPT
+from srpo.tasks import Task, get_task
 
 BACKENDS = ("openai", "azure", "local", "vllm")
 SYSTEM_PROMPTS = {"reflection": REFLECTION_SYSTEM_PROMPT, "plain": ATTEMPT_SYSTEM_PROMPT}
@@ -89,7 +89,7 @@ class EvalRunConfig:
     """Show a live progress line."""
 
 
-def _check(cfg: EvalRunConfig) -> Benchmark:
+def _check(cfg: EvalRunConfig) -> Task:
     if cfg.backend not in BACKENDS:
         raise EvalError(f"unknown backend {cfg.backend!r}; choose one of {', '.join(BACKENDS)}")
     if cfg.prompt not in PROMPT_STYLES:
@@ -98,7 +98,7 @@ def _check(cfg: EvalRunConfig) -> Benchmark:
         raise EvalError(f"--model is required for the {cfg.backend} backend")
     if cfg.limit is not None and cfg.limit < 1:
         raise EvalError(f"--limit must be at least 1, got {cfg.limit}")
-    return get_benchmark(cfg.benchmark)
+    return get_task(cfg.benchmark)
 
 
 _IDENTITY = ("benchmark", "model", "backend", "prompt", "max_tokens", "temperature")
@@ -126,9 +126,7 @@ def _start_run_json(cfg: EvalRunConfig, out: Path) -> dict[str, Any]:
     return info
 
 
-def messages_for(
-    benchmark: Benchmark, sample: Sample, prompt_style: str, encoder: Any
-) -> list[dict[str, Any]]:
+def messages_for(benchmark: Task, sample: Sample, prompt_style: str, encoder: Any) -> list[dict[str, Any]]:
     """OpenAI-style chat messages: the style's system prompt, then the images and the benchmark's prompt."""
     content: list[dict[str, Any]] = [
         {"type": "image_url", "image_url": {"url": encoder(sample.meta.get("image_root"), ref)}}
@@ -254,7 +252,7 @@ def _token_counter(cfg: EvalRunConfig) -> tuple[Any, str]:
 
 
 async def _generate_llm(
-    bench: Benchmark, pending: list[Sample], cfg: EvalRunConfig, journal: Journal, settings: Any
+    bench: Task, pending: list[Sample], cfg: EvalRunConfig, journal: Journal, settings: Any
 ) -> None:
     from srpo.llm.client import LLMClient
     from srpo.llm.progress import Progress
@@ -320,7 +318,7 @@ VLLM_CHUNK = 64
 """Samples handed to vLLM at once; each chunk is journaled before the next starts (resumability)."""
 
 
-def _generate_vllm(bench: Benchmark, pending: list[Sample], cfg: EvalRunConfig, journal: Journal) -> None:
+def _generate_vllm(bench: Task, pending: list[Sample], cfg: EvalRunConfig, journal: Journal) -> None:
     try:
         import vllm  # type: ignore[import-not-found]
     except ImportError:

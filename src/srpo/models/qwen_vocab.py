@@ -251,6 +251,7 @@ def save_tokenizer(out_dir: str | Path) -> Path:
             f"{out}: holds a model (config.json); writing another tokenizer into it would break it. "
             "Choose a new folder"
         )
+    tokenizer = build_tokenizer()  # before creating the folder: a missing package leaves nothing behind
     out.mkdir(parents=True, exist_ok=True)
-    build_tokenizer().save_pretrained(out)
+    tokenizer.save_pretrained(out)
     return out
