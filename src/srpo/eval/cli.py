@@ -108,7 +108,7 @@ def score_command(
     generations: Path = typer.Option(..., help="JSONL lines with id, response and optionally extraction."),
     output: Path = typer.Option(..., "--output", "-o", help="Scores JSONL to write."),
     prompt: str = typer.Option("reflection", help="Format the responses were asked for: reflection | plain."),
-    tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: approximate)."),
+    tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: the reward's)."),
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
     judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),

