@@ -2,27 +2,31 @@
 
 Layout: the Hugging Face release's folders `standard (10 options)/`, `standard (4 options)/` and
 `vision/`, each of `test-*.parquet` files; pass one folder or file. Standard rows: `id`, `question`
-(with `<image 1>` placeholders), `options` (a Python-literal list in a string, or a list), `answer` (a
-letter), `subject`, `topic_difficulty`, `img_type`, `image_1` … `image_7`. Vision rows: `id`, `image`
-(a screenshot holding question and options), `options`, `answer`, `subject`.
+(with `<image 1>` placeholders), `options` (a Python-literal list in a string, or a list; the "10 options"
+set has 1 to 12), `answer` (a letter), `subject`, `topic_difficulty`, `img_type`, `image_1` … `image_7`.
+Vision rows: `id`, `image` (a screenshot holding question and options), `options`, `answer`, `subject`.
+The prompt is the official one: the question, the options as "A. …" lines, and the direct-answer
+instruction (the vision setting: the instruction alone).
 
-Scoring, after MMMU's `parse_multi_choice_response`: the option letter of the answer ("B", "(B)", "B.",
-"Answer: B"); failing that, the last "(X)" in the text; failing that, the option whose text the answer
-repeats. The official code then guesses a random letter; here an answer with no option scores wrong.
+Scoring follows the official `mmmu-pro/evaluate.py`: after the last "Answer:", the one option letter that
+occurs there; else MMMU's `parse_multi_choice_response` (letters written "(B)", then "B ", then "B.", then,
+for a response of more than five words, options named by their text; the last one wins when several
+occur). Where the official code then picks a random letter, this task finds no answer, which is wrong.
+The verdict is letter equality with the gold. One departure: where the official parser would guess, a
+`\\boxed{}` letter is read inside its box ("\\boxed{B}" has no letter the parser sees).
 """
 
 from __future__ import annotations
 
 import ast
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.grading import LETTERS, option_letter, render_choices, same_text, unwrap
+from srpo.grading import LETTERS, last_boxed, option_letter, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
     Task,
@@ -31,7 +35,11 @@ from srpo.tasks.base import (
     rows_of,
 )
 
-_PAREN = re.compile(r"\(([A-J])\)")
+DIRECT = "Answer with the option letter from the given choices directly."
+VISION_LAST_LINE = (
+    " The last line of your response should be of the following format: 'Answer: $LETTER' (without quotes) "
+    "where LETTER is one of options."
+)
 
 
 def _options(value: object, location: str) -> list[str]:
@@ -81,26 +89,56 @@ class MMMUProTask(Task):
 
     def prompt(self, sample: Sample) -> str:
         if sample.meta.get("setting") == "vision":
-            return (
-                "The image shows a multiple-choice question and its options. Read it, solve it, and answer with "
-                "the option letter."
-            )
-        return f"{sample.question.strip()}\n{render_choices(sample.choices)}\nAnswer with the option letter."
+            return f"{DIRECT}{VISION_LAST_LINE}"
+        options = "\n".join(f"{LETTERS[i]}. {o}" for i, o in enumerate(sample.choices or []))
+        return f"{sample.question.strip()}\n{options}\n{DIRECT}"
 
-    def score(self, extraction: str | None, sample: Sample) -> Verdict:
-        if extraction is None or not extraction.strip():
-            return Verdict(None, False)
+    def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
+        if sample is None or not sample.choices or self.require_boxed or not isinstance(text, str):
+            return super().extract(text, block=block, sample=sample)
+        found = parse_choice(text.strip(), sample.choices)
+        if found is None:  # a boxed letter is read inside its box (the official parser would guess)
+            boxed = last_boxed(text)
+            found = parse_choice(unwrap(boxed), sample.choices) if boxed and boxed.strip() else None
+        return found
+
+    def score(self, extraction: str, sample: Sample) -> Verdict:
         options = sample.choices or []
-        text = re.sub(r"^\s*(?:the\s+)?answer\s*(?:is)?\s*:?\s*", "", extraction.strip(), flags=re.I)
-        letter = option_letter(text, len(options))
-        if letter is None:
-            found = [m for m in _PAREN.findall(text) if LETTERS.index(m) < len(options)]
-            letter = found[-1] if found else None
-        if letter is None:
-            letter = next((LETTERS[i] for i, o in enumerate(options) if same_text(text, o)), None)
+        letter = extraction.strip() if extraction.strip() in LETTERS[: len(options)] else None
+        if letter is None:  # an extraction given from elsewhere (a judge): read it the same way
+            letter = parse_choice(extraction, options) or option_letter(unwrap(extraction), len(options))
         if letter is None:
             return Verdict(unwrap(extraction), False)
-        return Verdict(letter, letter == sample.answer.upper())
+        return Verdict(letter, letter == sample.answer.strip().upper())
+
+
+def parse_choice(response: str, options: list[str]) -> str | None:
+    """The option letter a response gives, read as MMMU-Pro's evaluation reads it (module doc); None where
+    the official code would guess at random."""
+    letters = list(LETTERS[: len(options)])
+    at = response.rfind("Answer:")
+    if at != -1:
+        after = response[at + len("Answer:") :].strip()
+        named = [c for c in letters if c in after]
+        if len(named) == 1:
+            return named[0]
+    text = response
+    for char in ",.!?;:'":
+        text = text.strip(char)
+    text = f" {text} "
+    for form in ("({})", "{} ", "{}."):
+        found = [c for c in letters if form.format(c) in text]
+        if found:
+            if len(found) == 1:
+                return found[0]
+            probe = "({})" if form == "({})" else " {} "
+            return max(found, key=lambda c: text.rfind(probe.format(c)))
+    if len(text.split()) > 5:
+        low = text.lower()
+        named = [c for c, o in zip(letters, options, strict=False) if o.lower() in low]
+        if named:
+            return max(named, key=lambda c: low.rfind(options[letters.index(c)].lower()))
+    return None
 
 
 MMMU_PRO = register(MMMUProTask())
