@@ -259,8 +259,8 @@ SCORES = [
     ("olympiadbench", "2001", "19.6", "19.6", True),
     ("olympiadbench", "2001", "19.55", "19.55", True),
     ("olympiadbench", "2001", "19.8", "19.8", False),
-    ("olympiadbench", "2001", "19.6 m/s", "19.6", True),
-    ("olympiadbench", "2001", "19.6 \\mathrm{m/s}", "19.6", True),
+    ("olympiadbench", "2001", "19.6 m/s", "19.6 m/s", False),  # the unit belongs outside the box
+    ("olympiadbench", "2001", "19.6 \\mathrm{m/s}", "19.6 m/s", False),
     ("olympiadbench", "2002", "\\frac{mg}{k}", "\\frac{mg}{k}", True),
     ("olympiadbench", "2002", "x = \\frac{mg}{k}", "x = \\frac{mg}{k}", True),
     ("olympiadbench", "2002", "\\frac{k}{mg}", "\\frac{k}{mg}", False),
@@ -331,10 +331,23 @@ def test_default_extraction_reads_answer_blocks(text, extracted):
     assert get_task("math").extract(text, block=True) == extracted
 
 
-def test_olympiadbench_extraction_joins_all_boxes():
+def test_olympiadbench_extraction_reads_the_final_answer_line():
+    """As the official judge: the line after the last "So the final answer is", every box in it (several
+    boxes are several answers), else its `$…$` spans; without the phrase, every box of the text."""
     bench = get_task("olympiadbench")
     assert bench.extract("The roots are \\boxed{-3} and \\boxed{2}.") == "-3, 2"
-    assert bench.extract("So the final answer is $19.6$.") == "$19.6$"
+    assert bench.extract("So the final answer is $19.6$.") == "19.6"
+    assert bench.extract("First \\boxed{3}, then \\boxed{0}.\nSo the final answer is \\boxed{7}.") == "7"
+    assert bench.extract("I kept going and got 7 somewhere, then ran out of") == (
+        "I kept going and got 7 somewhere, then ran out of"
+    )
+    assert not bench.judge("I kept going and got 7 somewhere", samples("olympiadbench")["1601"]).correct
+
+
+def test_olympiadbench_lenient_mode_reads_units():
+    s = samples("olympiadbench")["2001"]
+    assert not get_task("olympiadbench").verdict("19.6 m/s", s).correct
+    assert get_task("olympiadbench").with_options(lenient=True).verdict("19.6 m/s", s).correct
 
 
 # -------------------------------------------------------------------------------------------- normalise
