@@ -25,7 +25,8 @@ from typing import Any, ClassVar
 from srpo.data.files import DataError
 from srpo.data.images import kind_of
 from srpo.data.sample import Sample
-from srpo.grading import answer_in_block, extract_answer, last_boxed
+from srpo.grading import answer_in_block, extract_answer, last_boxed, unwrap
+from srpo.grading.normalize import squash
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,17 @@ class Task:
     def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
         """The answer `text` states: the content of an answer block, or a whole plain response. `sample` (the
         question answered) lets a task read answers the way its official judge does, e.g. an option named
-        by its text."""
+        by its text. A text that is exactly the sample's gold answer, spelled as the data spells it (a
+        sentence, several lines, LaTeX), is that answer, whatever the task's reading would cut from it."""
+        if not isinstance(text, str):
+            return None
+        if sample is not None and not self.require_boxed and _spelled_as(text, sample.answer):
+            return sample.answer.strip()
+        return self.read(text, block=block, sample=sample)
+
+    def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
+        """The task's own reading of an answer (`extract` calls it); the default: a ``\\boxed{}``, an
+        "answer is" phrase, a short block whole, else the last number (`srpo.grading`)."""
         if not isinstance(text, str):
             return None
         if self.require_boxed:
@@ -124,6 +135,13 @@ class Task:
             logging.getLogger(__name__).warning("task %s: scoring failed", self.name, exc_info=True)
             return Verdict(None, False, str(extraction))
         return dataclasses.replace(v, extraction=str(extraction))
+
+
+def _spelled_as(text: str, gold: str) -> bool:
+    """`text` is the gold answer itself: equal after unwrapping `$…$` / a box and collapsing whitespace."""
+    if not isinstance(gold, str) or not gold.strip() or len(text) > 4 * len(gold) + 40:
+        return False
+    return squash(unwrap(text)) == squash(unwrap(gold))
 
 
 # ------------------------------------------------------------------------------------------- loader helpers

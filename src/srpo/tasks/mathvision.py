@@ -262,9 +262,9 @@ class MathVisionTask(Task):
             return f"{question}\n{render_choices(sample.choices)}\nAnswer with the option letter."
         return question
 
-    def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
+    def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
         if self.lenient or self.require_boxed or not isinstance(text, str):
-            return super().extract(text, block=block, sample=sample)
+            return super().read(text, block=block, sample=sample)
         found = official_answer(text)
         return found or None
 

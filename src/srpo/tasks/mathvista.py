@@ -171,9 +171,9 @@ class MathVistaTask(Task):
 
     # ------------------------------------------------------------------------------------------ judging
 
-    def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
+    def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
         if sample is None or self.require_boxed or not isinstance(text, str):
-            return super().extract(text, block=block, sample=sample)
+            return super().read(text, block=block, sample=sample)
         boxed = last_boxed(text)
         if boxed is not None and boxed.strip():
             return boxed.strip()
@@ -215,7 +215,7 @@ class MathVistaTask(Task):
     def _value_extract(self, text: str, sample: Sample, block: bool) -> str | None:
         answer_type = sample.meta.get("answer_type")
         if answer_type == "list":
-            return super().extract(text, block=block, sample=sample)
+            return super().read(text, block=block, sample=sample)
         m = _last(_ANSWER_PHRASE, text[-4000:].replace("**", ""))
         phrase = m.group(1) if m else None
         if phrase is not None:

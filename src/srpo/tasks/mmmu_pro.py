@@ -93,9 +93,9 @@ class MMMUProTask(Task):
         options = "\n".join(f"{LETTERS[i]}. {o}" for i, o in enumerate(sample.choices or []))
         return f"{sample.question.strip()}\n{options}\n{DIRECT}"
 
-    def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
+    def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
         if sample is None or not sample.choices or self.require_boxed or not isinstance(text, str):
-            return super().extract(text, block=block, sample=sample)
+            return super().read(text, block=block, sample=sample)
         found = parse_choice(text.strip(), sample.choices)
         if found is None:  # a boxed letter is read inside its box (the official parser would guess)
             boxed = last_boxed(text)

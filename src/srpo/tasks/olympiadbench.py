@@ -288,9 +288,9 @@ class OlympiadBenchTask(Task):
 
     # ------------------------------------------------------------------------------------------ judging
 
-    def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
+    def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
         if self.require_boxed or not isinstance(text, str):
-            return super().extract(text, block=block, sample=sample)
+            return super().read(text, block=block, sample=sample)
         language = str(sample.meta.get("language", "English")) if sample is not None else "English"
         return read_answers(final_answer_text(text, language))
 
