@@ -84,6 +84,10 @@ class Task:
 
         return question_text(sample)
 
+    def judge_question(self, sample: Sample) -> str:
+        """The question text an LLM judge reads (a task whose prompt hides the question overrides it)."""
+        return sample.question
+
     # ------------------------------------------------------------------------------------------ judging
 
     def extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:

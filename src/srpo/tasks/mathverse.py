@@ -1,26 +1,33 @@
 """MathVerse (testmini): the official layout, six problem versions, multiple choice and free form.
 
-Layout: `testmini.json`, a JSON array of rows with `sample_index` (the id), `problem_index`,
-`problem_version` (Text Dominant, Text Lite, Text Only, Vision Intensive, Vision Dominant, Vision Only),
-`question`, `image` (relative to the file's folder; "" for Text Only), `answer`, `question_type`
+Layout: `testmini.json` (3,940 rows: 788 problems × 5 versions) or `testmini_text_only.json` (788 rows), JSON
+arrays of rows with `sample_index` (the id), `problem_index`, `problem_version` (Text Dominant, Text Lite,
+Vision Intensive, Vision Dominant, Vision Only, Text Only), `question` (options written into it; empty for
+Vision Only), `image` (relative to the file's folder; "" for Text Only), `answer`, `question_type`
 (multi-choice | free-form), `metadata` {split, source, subject, subfield} and the official prompts
-`query_cot` / `query_wo`. Parquet files of the Hugging Face release read the same way.
+`query_wo` (direct answer: the leaderboard's) and `query_cot` (reason first). The Hugging Face release
+(`AI4Math/MathVerse`, Parquet) adds `question_for_eval`, the full question the official judge reads. The
+prompt is `query_cot`, as the SRPO authors evaluate (a reflecting model reasons); `query_wo` and
+`question_for_eval` are kept in `meta`, and the LLM judge (`--judge-model`) reads `question_for_eval`.
 
-Scoring: the official evaluation asks GPT-4 to extract and judge. The rules here are: multiple choice
-compares option letters (an answer that repeats an option's text, as written in the question, counts as
-that option's letter); free form uses `srpo.grading.is_equivalent` (math-verify with numeric tolerance).
-Use `--judge-model` for the official LLM extraction.
+Scoring: the official evaluation asks GPT to extract the answer and GPT to judge it against the gold
+("consistent only when the model answer completely matches"; for free form, equal meaning). The rules here
+read the answer as the default task does and judge: multiple choice by option letter (an answer naming an
+option by its text counts as its letter; golds spelled `(C)`, as the option's text, or as two letters for
+"choose 2" items are read as such); free form by `srpo.grading.is_equivalent` (the gold's mis-decoded
+degree sign `掳` read as `°`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.grading import option_letter, options_in_text, same_text, unwrap
+from srpo.grading import is_equivalent, option_letter, options_in_text, same_text, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
     Task,
@@ -56,6 +63,8 @@ class MathVerseTask(Task):
                     "subfield": metadata.get("subfield"),
                     "source": metadata.get("source"),
                     "query_cot": row.get("query_cot"),
+                    "query_wo": row.get("query_wo"),
+                    "question_for_eval": row.get("question_for_eval"),
                     "image_root": str(root or image_root_for(Path(path), [])),
                 },
             )
@@ -64,24 +73,38 @@ class MathVerseTask(Task):
         query = sample.meta.get("query_cot")
         return query.strip() if isinstance(query, str) and query.strip() else sample.question.strip()
 
-    def score(self, extraction: str | None, sample: Sample) -> Verdict:
-        if extraction is None or not extraction.strip():
-            return Verdict(None, False)
-        gold = sample.answer.strip()
-        if sample.meta.get("question_type") == "multi-choice":
-            letter = option_letter(extraction)
-            if letter is None:
-                for key, text in options_in_text(sample.question).items():
-                    if same_text(extraction, text):
-                        letter = key
-                        break
-            if letter is None:
-                return Verdict(unwrap(extraction), False)
-            return Verdict(letter, letter == (option_letter(gold) or gold.upper()))
-        from srpo.grading import is_equivalent
+    def judge_question(self, sample: Sample) -> str:
+        return str(sample.meta.get("question_for_eval") or sample.question)
 
-        pred = unwrap(extraction)
-        return Verdict(pred, same_text(pred, gold) or is_equivalent(pred, gold))
+    def score(self, extraction: str, sample: Sample) -> Verdict:
+        gold = sample.answer.replace("掳", "°").strip()
+        if sample.meta.get("question_type") != "multi-choice":
+            pred = unwrap(extraction).replace("掳", "°")
+            return Verdict(pred, same_text(pred, gold) or is_equivalent(pred, gold))
+        options = options_in_text(sample.question)
+        gold_letters = _letters(gold, options)
+        pred_letters = _letters(extraction, options)
+        if not pred_letters:
+            return Verdict(unwrap(extraction), bool(gold) and same_text(extraction, gold))
+        prediction = ", ".join(sorted(pred_letters))
+        return Verdict(prediction, pred_letters == gold_letters)
+
+
+_LETTER_LIST = re.compile(r"\(?([A-H])\)?(?:\s*(?:,|and|&|\n|\s)\s*\(?([A-H])\)?)*")
+
+
+def _letters(text: str, options: dict[str, str]) -> set[str]:
+    """The option letters an answer names: "C", "(C)", "C\\nD", "C and D", or an option's text."""
+    s = unwrap(text).strip()
+    if _LETTER_LIST.fullmatch(s):
+        return set(re.findall(r"[A-H]", s))
+    letter = option_letter(s, len(options) or None)
+    if letter is not None:
+        return {letter}
+    for key, option in options.items():
+        if same_text(s, option) or (option and is_equivalent(s, option)):
+            return {key}
+    return set()
 
 
 MATHVERSE = register(MathVerseTask())

@@ -1,12 +1,19 @@
 """MMK12: K-12 multimodal maths, physics, chemistry and biology questions (MM-Eureka's evaluation set).
 
-Layout: the Hugging Face release, `data/test-*.parquet` (or a `save_to_disk` folder, or JSONL exported
-from it) with `id`, `question` (options, when any, are written into the question), `answer` (an option
-letter or a value), `subject` and `image` (`{bytes, path}`).
+Layouts:
 
-Scoring, as MM-Eureka's: an option-letter reference is compared with the predicted option letter (an
-answer that repeats an option's text counts as its letter); any other reference by math equivalence
-(`srpo.grading.is_equivalent`, math-verify with numeric tolerance).
+- the Hugging Face release (`FanqingM/MMK12`), `data/test-*.parquet` (or a `save_to_disk` folder, or JSONL
+  exported from it): `id`, `subject`, `question` (options written into it as "A. …" lines), `answer` (an
+  option letter) and `image` (`{bytes, path}`): 2,000 test items, 500 per subject;
+- the SRPO authors' (and MM-Eureka's) `k12.json`: a JSON array of `{id, question, answer, image_path}`
+  with images under `images/` — 500 fill-in-the-blank *maths* items, free-form answers, no `subject` key.
+  Its rows get the category `math` (that file holds maths only); a row of another layout without a
+  subject is an error, as is a missing image.
+
+Scoring: the official evaluation asks GPT-4o whether the solution matches the correct answer ("ignore
+formatting"). The rules here: an option-letter gold is compared with the predicted letter (an answer that
+names an option by its text or value counts as its letter); any other gold by `srpo.grading.is_equivalent`;
+an answer spelled exactly as the gold (a sentence, several lines) is right.
 """
 
 from __future__ import annotations
@@ -15,16 +22,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.grading import option_letter, options_in_text, same_text, unwrap
+from srpo.grading import choice_letter, is_equivalent, option_letter, options_in_text, same_text, unwrap
 from srpo.tasks import register
-from srpo.tasks.base import (
-    Task,
-    Verdict,
-    image_root_for,
-    rows_of,
-)
+from srpo.tasks.base import Task, Verdict, check_images, image_root_for, rows_of
 
 
 def _gold_letter(sample: Sample) -> str | None:
@@ -40,35 +43,39 @@ class MMK12Task(Task):
 
     def load(self, path: str | os.PathLike) -> Iterator[Sample]:
         root: Path | None = None
-        for _, row in rows_of(path, "MMK12", ("id", "question", "answer")):
-            images = image_refs(row.get("image") or row.get("images"))
+        for location, row in rows_of(path, "MMK12", ("id", "question", "answer")):
+            images = image_refs(row.get("image") or row.get("images") or row.get("image_path"))
+            subject = row.get("subject")
+            if not subject:
+                if "image_path" not in row:
+                    raise DataError(
+                        f"{location}: no `subject`; MMK12 rows carry one (the Hugging Face release), and only "
+                        "the SRPO authors' k12.json (rows with `image_path`) may omit it"
+                    )
+                subject = "math"  # k12.json: the 500 maths fill-in-the-blank items
             if root is None:
                 root = image_root_for(Path(path), images)
-            yield Sample(
+            sample = Sample(
                 id=str(row["id"]),
                 question=str(row["question"]),
                 answer=str(row["answer"]),
                 images=images,
-                meta={"category": row.get("subject") or "unknown", "image_root": str(root)},
+                meta={"category": str(subject), "image_root": str(root)},
             )
+            check_images(sample, location)
+            yield sample
 
     def prompt(self, sample: Sample) -> str:
         return sample.question.strip()
 
-    def score(self, extraction: str | None, sample: Sample) -> Verdict:
-        if extraction is None or not extraction.strip():
-            return Verdict(None, False)
+    def score(self, extraction: str, sample: Sample) -> Verdict:
         gold_letter = _gold_letter(sample)
         if gold_letter is not None:
-            letter = option_letter(extraction)
-            if letter is None:
-                options = options_in_text(sample.question)
-                letter = next((k for k, text in options.items() if same_text(extraction, text)), None)
+            options = options_in_text(sample.question)
+            letter = option_letter(extraction) or choice_letter(unwrap(extraction), options or None)
             if letter is None:
                 return Verdict(unwrap(extraction), False)
             return Verdict(letter, letter == gold_letter)
-        from srpo.grading import is_equivalent
-
         pred = unwrap(extraction)
         return Verdict(pred, same_text(pred, sample.answer) or is_equivalent(pred, sample.answer))
 
