@@ -301,3 +301,5 @@ def test_judge_extracts_what_the_rules_cannot_and_is_cached(tmp_path, monkeypatc
         "judge",
     )
     assert by_id["2"]["extracted_by"] == "rules"
+    shares = compute_metrics(rows)["extracted_by"]
+    assert (shares["judge"], shares["rules"]) == (0.5, 0.5)  # the judge share, as metrics.json reports it
