@@ -138,6 +138,36 @@ def score_command(
     typer.echo(f"wrote {output}")
 
 
+@app.command("official")
+def official_command(
+    benchmark: str = typer.Option(..., help=BENCH_HELP),
+    data: Path = typer.Option(..., help="The benchmark's file or folder, in its official layout."),
+    results: Path = typer.Option(..., help="A results file as the benchmark's authors publish them."),
+    limit: int = typer.Option(None, help="Score only the first N rows."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Score a published results file: its own verdicts (the leaderboard figure), srpo on its official
+    extraction, srpo on its raw responses, and how often each agrees with the published verdicts."""
+    from srpo.eval.official import score_official
+
+    with _user_errors():
+        figures = score_official(benchmark, data, results, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2))
+        return
+
+    def pct(key: str) -> str:
+        value = figures.get(key)
+        return "-" if value is None else f"{100 * value:.2f}%"
+
+    typer.echo(
+        f"{figures['benchmark']} · {figures['n']} rows · accuracy as published {pct('published_accuracy')} · "
+        f"srpo on the official extraction {pct('extraction_accuracy')} "
+        f"(agrees {pct('extraction_agreement')}) · srpo on the raw responses {pct('raw_accuracy')} "
+        f"(agrees {pct('raw_agreement')})"
+    )
+
+
 @app.command("report")
 def report_command(
     runs: list[Path] = typer.Argument(..., help="Run folders (from eval run) or scores JSONL files."),

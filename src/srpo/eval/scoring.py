@@ -251,11 +251,12 @@ def _apply_judge(readings: list[Reading], judge: JudgeFn) -> None:
 
 
 def load_benchmark_samples(
-    task: Task, data: str | os.PathLike, limit: int | None = None
+    task: Task, data: str | os.PathLike, limit: int | None = None, *, images: bool = True
 ) -> dict[str, Sample]:
-    """The benchmark's samples by id, in file order (the first `limit` when given). Duplicate ids raise."""
+    """The benchmark's samples by id, in file order (the first `limit` when given). Duplicate ids raise.
+    `images=False` skips the check that every local image exists (scoring does not read them)."""
     out: dict[str, Sample] = {}
-    for s in task.load(Path(data)):
+    for s in task.load(Path(data), images=images):
         if s.id in out:
             raise DataError(f"{data}: id {s.id!r} appears twice; benchmark ids must be unique")
         out[s.id] = s
@@ -292,7 +293,7 @@ def score_generations(
     gens_path = Path(generations)
     if not gens_path.is_file():
         raise DataError(f"{gens_path}: no such generations file")
-    samples = load_benchmark_samples(bench, data)
+    samples = load_benchmark_samples(bench, data, images=False)
     counter = tokenizer_token_counter(tokenizer) if tokenizer else default_token_count
     judge = None
     if judge_model:

@@ -142,7 +142,7 @@ NUMBER_WORDS = {w: i for i, w in enumerate(_WORDS)} | {
 }
 """English number words a model may answer with ("There are three people"), and their values."""
 NUMBER_TOKEN = re.compile(
-    r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])|\b(?i:"
+    r"(?<![\w.])-?\d+(?:\.\d+)?/\d+(?:\.\d+)?(?![\w/])|(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?![\w])|\b(?i:"
     + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))
     + r")\b"
 )

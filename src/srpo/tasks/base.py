@@ -20,11 +20,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from srpo.data.files import DataError
 from srpo.data.images import kind_of
 from srpo.data.sample import Sample
+
+if TYPE_CHECKING:
+    from srpo.eval.official import PublishedRow
 from srpo.grading import answer_in_block, extract_answer, last_boxed, unwrap
 from srpo.grading.normalize import squash
 
@@ -74,8 +77,17 @@ class Task:
 
     # ------------------------------------------------------------------------------------------ reading
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
-        """Stream the samples of a file or folder in the task's layout."""
+    def load(self, path: str | os.PathLike, *, images: bool = True) -> Iterator[Sample]:
+        """Stream the samples of a file or folder in the task's layout. With `images` (the default: a model
+        will see them), a record whose local image is missing is a DataError naming it; scoring alone does
+        not need the images."""
+        for sample in self.samples(path):
+            if images:
+                check_images(sample, f"{path}: {self.name} record {sample.id}")
+            yield sample
+
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
+        """The task's reader of its layout (`load` checks the images of what it yields)."""
         raise NotImplementedError(f"task {self.name!r} has no loader")
 
     def prompt(self, sample: Sample) -> str:
@@ -83,6 +95,12 @@ class Task:
         from srpo.curate.prompts import question_text
 
         return question_text(sample)
+
+    def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
+        """The rows of a results file in the layout this benchmark's authors publish (`srpo eval official`)."""
+        raise ValueError(
+            f"task {self.name!r} has no published results layout; score generations with `srpo eval score`"
+        )
 
     def judge_question(self, sample: Sample) -> str:
         """The question text an LLM judge reads (a task whose prompt hides the question overrides it)."""
@@ -204,3 +222,18 @@ def check_images(sample: Sample, where: str) -> None:
             raise DataError(
                 f"{where}: {e}; put the benchmark's images where the data file expects them"
             ) from None
+
+
+def published_rows(path: str | os.PathLike, what: str) -> Iterator[tuple[str, dict]]:
+    """(location, row) of a published results file (JSONL, a JSON array, or an object of id → row)."""
+    from srpo.data.files import iter_raw_rows
+
+    for raw in iter_raw_rows(path):
+        if isinstance(raw.row, Exception):
+            raise raw.row
+        if not isinstance(raw.row, dict):
+            raise DataError(f"{raw.location}: expected a {what} results row (a JSON object)")
+        row = dict(raw.row)
+        if raw.key is not None:
+            row.setdefault("_key", raw.key)
+        yield raw.location, row

@@ -36,7 +36,7 @@ class MathTask(Task):
     groups = ("category",)
     aliases = ("default", "srpo", "generic")
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
         from srpo.data.readers import read_samples
 
         root = None

@@ -25,14 +25,17 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
+from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import is_equivalent, option_letter, options_in_text, same_text, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
     Task,
     Verdict,
     image_root_for,
+    published_rows,
     rows_of,
 )
 
@@ -43,7 +46,7 @@ class MathVerseTask(Task):
     groups = ("problem_version", "category", "subfield")
     aliases = ("AI4Math/MathVerse", "mathverse_testmini")
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
         root: Path | None = None
         for _, row in rows_of(path, "MathVerse", ("sample_index", "question", "answer")):
             metadata = row.get("metadata") or {}
@@ -88,6 +91,20 @@ class MathVerseTask(Task):
             return Verdict(unwrap(extraction), bool(gold) and same_text(extraction, gold))
         prediction = ", ".join(sorted(pred_letters))
         return Verdict(prediction, pred_letters == gold_letters)
+
+    def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
+        """The official output rows: the data row + `model_answer` (the response), `extraction` and
+        `judgement` (0/1) after the two scoring steps."""
+        for location, row in published_rows(path, "MathVerse"):
+            if row.get("sample_index") is None:
+                raise DataError(f"{location}: no `sample_index`")
+            extraction = row.get("extraction")
+            yield PublishedRow(
+                str(row["sample_index"]),
+                str(row.get("model_answer") or ""),
+                None if extraction is None else str(extraction),
+                as_bool(row.get("judgement")),
+            )
 
 
 _LETTER_LIST = re.compile(r"\(?([A-H])\)?(?:\s*(?:,|and|&|\n|\s)\s*\(?([A-H])\)?)*")

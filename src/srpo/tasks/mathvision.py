@@ -28,12 +28,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
+from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import LETTERS, choice_letter, is_equivalent, render_choices, unwrap
 from srpo.grading.expressions import constant_value
 from srpo.tasks import register
-from srpo.tasks.base import Task, Verdict, check_images, image_root_for, rows_of
+from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, rows_of
 
 _FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
 _BOX = re.compile(r"oxed\{(.*)\}", re.S)
@@ -233,9 +235,9 @@ class MathVisionTask(Task):
     groups = ("category", "level")
     aliases = ("MathLLMs/MathVision", "math-v", "mathv", "mathvision_test", "mathvision_testmini")
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
         root: Path | None = None
-        for location, row in rows_of(path, "MathVision", ("id", "question", "answer")):
+        for _, row in rows_of(path, "MathVision", ("id", "question", "answer")):
             options = [str(o) for o in (row.get("options") or [])]
             images = image_refs(row.get("decoded_image") or row.get("image"))
             if root is None and images:
@@ -253,7 +255,6 @@ class MathVisionTask(Task):
                     "image_root": str(root or image_root_for(Path(path), [])),
                 },
             )
-            check_images(sample, location)
             yield sample
 
     def prompt(self, sample: Sample) -> str:
@@ -286,6 +287,19 @@ class MathVisionTask(Task):
         )
         correct = official_equal(pred, gold) or (bool(gold_value) and official_equal(pred, gold_value))
         return Verdict(pred.upper() if len(pred) == 1 and options else pred, correct)
+
+    def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
+        """`outputs/<family>/<model>.jsonl`: `id`, `response`, `model_answer`, `correct`."""
+        for location, row in published_rows(path, "MATH-V"):
+            if row.get("id") is None:
+                raise DataError(f"{location}: no `id`")
+            answer = row.get("model_answer")
+            yield PublishedRow(
+                str(row["id"]),
+                str(row.get("response") or ""),
+                None if answer is None else str(answer),
+                as_bool(row.get("correct")),
+            )
 
 
 MATHVISION = register(MathVisionTask())

@@ -38,11 +38,12 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.readers import read_samples
 from srpo.data.sample import Sample
+from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import LETTERS, last_boxed, nearest_option, strip_unit, to_number, unwrap
 from srpo.grading.extract import answer_in_block
 from srpo.grading.numbers import NUMBER_TOKEN, number_value
 from srpo.tasks import register
-from srpo.tasks.base import Task, Verdict, check_images, image_root_for, require
+from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, require
 
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
 _LEADING_LETTER = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])\)?(?:\*\*)?\s*[.:)]\s+\S")
@@ -78,8 +79,8 @@ def _sentences(text: str) -> list[str]:
 
 def stated_number(text: str) -> str | None:
     """The number a response states as its answer: the last bold number ("**16 m**"); else, in the last
-    sentence that has a number, the first one after its last "=", else the one after "is / are / was", else
-    its first number ("There are three algorithms …" → 3). None for a refusal ("I cannot determine …")."""
+    sentence that has a number, the first one after its last "=", else the last one after "is / are / was",
+    else its first number ("There are three algorithms …" → 3). None for a refusal ("I cannot determine …")."""
     tail = text[-4000:]
     if _REFUSAL.search(tail):
         return None
@@ -94,10 +95,19 @@ def stated_number(text: str) -> str | None:
         after = [m for m in numbers if m.start() > equals] if equals >= 0 else []
         if after:
             return number_value(after[0].group())
-        for m in numbers:
-            if _STATED.search(sentence[: m.start()]):
-                return number_value(m.group())
+        stated = [m for m in numbers if _STATED.search(sentence[: m.start()])]
+        if stated:  # "the width is 5 …, so the ratio is 1.25": the last statement concludes
+            return number_value(stated[-1].group())
         return number_value(numbers[0].group())
+    return None
+
+
+def stated_list(text: str) -> str | None:
+    """The numbers of the last sentence that has two or more, as a list ("2007 and 2009" → "[2007, 2009]")."""
+    for sentence in reversed(_sentences(text[-4000:])):
+        numbers = [number_value(m.group()) for m in NUMBER_TOKEN.finditer(sentence)]
+        if len(numbers) >= 2:
+            return "[" + ", ".join(numbers) + "]"
     return None
 
 
@@ -124,6 +134,10 @@ def _numeric_option(text: str, choices: list[str]) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def _precision(sample: Sample) -> int | None:
     p = sample.meta.get("precision")
     try:
@@ -140,7 +154,7 @@ class MathVistaTask(Task):
 
     # ------------------------------------------------------------------------------------------ reading
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
         data = require(path)
         if data.is_dir() and (data / "testmini.json").is_file():
             data = data / "testmini.json"
@@ -163,7 +177,6 @@ class MathVistaTask(Task):
             if root is None:
                 root = image_root_for(data, s.images)
             s.meta.setdefault("image_root", str(root))
-            check_images(s, f"{data}: pid {s.id}")
             yield s
 
     def prompt(self, sample: Sample) -> str:
@@ -215,7 +228,10 @@ class MathVistaTask(Task):
     def _value_extract(self, text: str, sample: Sample, block: bool) -> str | None:
         answer_type = sample.meta.get("answer_type")
         if answer_type == "list":
-            return super().read(text, block=block, sample=sample)
+            found = super().read(text, block=block, sample=sample)
+            if found is not None and found.strip().startswith("["):
+                return found
+            return stated_list(text) or found
         m = _last(_ANSWER_PHRASE, text[-4000:].replace("**", ""))
         phrase = m.group(1) if m else None
         if phrase is not None:
@@ -276,6 +292,19 @@ class MathVistaTask(Task):
         if answer_type == "list":
             return _list_text(bare)
         return bare
+
+    def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
+        """`results/<model>/output_<model>.json`: pid → row with `response`, `extraction`, `true_false`."""
+        for location, row in published_rows(path, "MathVista"):
+            pid = row.get("pid", row.get("_key"))
+            if pid is None:
+                raise DataError(f"{location}: no `pid`")
+            yield PublishedRow(
+                str(pid),
+                str(row.get("response") or ""),
+                _opt(row.get("extraction")),
+                as_bool(row.get("true_false")),
+            )
 
 
 def _list_text(text: str) -> str:

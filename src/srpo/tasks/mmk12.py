@@ -27,7 +27,7 @@ from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
 from srpo.grading import choice_letter, is_equivalent, option_letter, options_in_text, same_text, unwrap
 from srpo.tasks import register
-from srpo.tasks.base import Task, Verdict, check_images, image_root_for, rows_of
+from srpo.tasks.base import Task, Verdict, image_root_for, rows_of
 
 
 def _gold_letter(sample: Sample) -> str | None:
@@ -41,7 +41,7 @@ class MMK12Task(Task):
     groups = ("category",)
     aliases = ("FanqingM/MMK12", "k12")
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
         root: Path | None = None
         for location, row in rows_of(path, "MMK12", ("id", "question", "answer")):
             images = image_refs(row.get("image") or row.get("images") or row.get("image_path"))
@@ -62,7 +62,6 @@ class MMK12Task(Task):
                 images=images,
                 meta={"category": str(subject), "image_root": str(root)},
             )
-            check_images(sample, location)
             yield sample
 
     def prompt(self, sample: Sample) -> str:

@@ -26,12 +26,14 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
+from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import LETTERS, last_boxed, option_letter, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
     Task,
     Verdict,
     image_root_for,
+    published_rows,
     rows_of,
 )
 
@@ -61,7 +63,7 @@ class MMMUProTask(Task):
     groups = ("category", "setting", "difficulty")
     aliases = ("MMMU/MMMU_Pro", "mmmu-pro", "mmmu_pro_standard", "mmmu_pro_vision")
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
         root: Path | None = None
         for location, row in rows_of(path, "MMMU-Pro", ("id", "options", "answer")):
             vision = row.get("question") is None
@@ -110,6 +112,21 @@ class MMMUProTask(Task):
         if letter is None:
             return Verdict(unwrap(extraction), False)
         return Verdict(letter, letter == sample.answer.strip().upper())
+
+    def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
+        """`mmmu-pro/output/<model>_<setting>_<method>.jsonl`: the data row + `response` (a dict on an API
+        error, read as no response), `pred_indexs`, `if_right`."""
+        for location, row in published_rows(path, "MMMU-Pro"):
+            if row.get("id") is None:
+                raise DataError(f"{location}: no `id`")
+            response = row.get("response")
+            letter = row.get("pred_indexs")
+            yield PublishedRow(
+                str(row["id"]),
+                response if isinstance(response, str) else "",
+                None if letter is None else str(letter),
+                as_bool(row.get("if_right")),
+            )
 
 
 def parse_choice(response: str, options: list[str]) -> str | None:

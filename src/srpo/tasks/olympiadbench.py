@@ -40,6 +40,7 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
+from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import (
     boxed_contents,
     is_equivalent,
@@ -51,7 +52,7 @@ from srpo.grading import (
 from srpo.grading.expressions import collections_equal, constant_value, numerically_equal
 from srpo.grading.mathverify import math_verify_equal
 from srpo.tasks import register
-from srpo.tasks.base import Task, Verdict, check_images, require, rows_of
+from srpo.tasks.base import Task, Verdict, published_rows, require, rows_of
 
 _SYMBOLS = {
     "\\left": "",
@@ -213,7 +214,7 @@ class OlympiadBenchTask(Task):
 
     # ------------------------------------------------------------------------------------------ reading
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
         root = require(path)
         for file in _files(root):
             subset = file.stem if file.suffix == ".json" else ""
@@ -262,7 +263,6 @@ class OlympiadBenchTask(Task):
                 "image_root": str(base.resolve()),
             },
         )
-        check_images(sample, location)
         return sample
 
     def prompt(self, sample: Sample) -> str:
@@ -314,6 +314,23 @@ class OlympiadBenchTask(Task):
                 return Verdict(prediction, False)
             remaining.remove(match)
         return Verdict(prediction, True)
+
+    def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
+        """`merged_result/<model>/<file>.json`: the data row + `model_output: {<model>: {raw_output, answer,
+        correctness}}` (the first model of each row)."""
+        for location, row in published_rows(path, "OlympiadBench"):
+            outputs = row.get("model_output")
+            if row.get("id") is None or not isinstance(outputs, dict) or not outputs:
+                raise DataError(f"{location}: expected `id` and `model_output: {{model: {{raw_output, …}}}}`")
+            output = next(iter(outputs.values()))
+            output = output if isinstance(output, dict) else {}
+            answer = output.get("answer")
+            yield PublishedRow(
+                str(row["id"]),
+                str(output.get("raw_output") or ""),
+                None if answer is None else str(answer),
+                as_bool(output.get("correctness")),
+            )
 
 
 def _article(kind: object) -> str:

@@ -25,7 +25,7 @@ class SyntheticTask(MathTask):
     groups = ("category", "task")
     aliases = ("srpo-synth", "srpo_synth")
 
-    def load(self, path: str | os.PathLike) -> Iterator[Sample]:
+    def samples(self, path: str | os.PathLike) -> Iterator[Sample]:
         root: Path | None = None
         for s in read_samples(require(path), format="srpo"):
             if root is None:
