@@ -183,8 +183,8 @@ def isolate_gold(text: str, choices: list[str] | None = None) -> Gold:
     """The answer itself inside a dataset's conclusion text, by the first rule that applies:
 
     1. `boxed`: the content of the last `\\boxed{…}`;
-    2. `option letter`: the whole text is an option letter ("B", "(B)", "B."), or, when the question has
-       choices, a letter with its option's text ("B: 45", "(B) 45"; letter and text must agree);
+    2. `option letter`: the whole text is an option letter ("B", "(B)", "B."; without choices this counts
+       as a short answer), or, when the question has choices, a letter with its option's text ("B: 45", "(B) 45"; letter and text must agree);
        `yes/no`: the text starts with "Yes" or "No" ("No, the cat is black." → "No");
     3. `answer phrase`: the last "the answer is X", "Answer: X", "the correct option is (X)", "final
        answer: X" …, where X is an answer by rules 2 or 5 (or, with choices, an option letter followed
@@ -257,7 +257,7 @@ def _as_answer(t: str, choices: list[str] | None, *, short: bool) -> Gold | None
         return None
     m = _LETTER_ONLY.match(t)
     if m and _letter_in_range(m.group(1), choices):
-        return Gold(m.group(1), "option letter")
+        return Gold(m.group(1), "option letter" if choices else "short answer")
     if choices:
         m = _LETTER_WITH_TEXT.match(t)
         letter = m and (m.group(1) or m.group(2))
@@ -503,8 +503,8 @@ def parse_answer_text(content: str) -> AnswerParts:
 
 
 def _with_conclusion(rationale: str | None, conclusion: str, gold: str) -> str | None:
-    """The rationale, ending with the conclusion sentence when the gold is only part of it."""
-    if conclusion.strip() == gold.strip():
+    """The rationale, ending with the conclusion when that is a sentence the gold was taken from."""
+    if conclusion.strip() == gold.strip() or not looks_like_sentence(conclusion):
         return rationale
     return f"{rationale}\n\n{conclusion.strip()}" if rationale else conclusion.strip()
 
