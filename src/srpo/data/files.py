@@ -16,7 +16,9 @@ clear error. `hf:PATH` reads a local folder of Parquet/JSON files the same way.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -409,15 +411,16 @@ def iter_hub_rows(source: str, split: str | None = None) -> Iterator[RawRow]:
             "the 'datasets' package: pip install 'srpo[train]' (or give the path of a local file)"
         ) from None
     try:
+        with _quiet("datasets"):  # its "using the cached version" notices would print twice under the CLI
+            found = _load(datasets, name, config, split)
         if split is None:
-            found = datasets.load_dataset(name, config, streaming=True)
             splits = list(found)
             chosen = "train" if "train" in splits else (splits[0] if len(splits) == 1 else None)
             if chosen is None:
                 raise DataError(f"{source}: a dataset with splits {splits}; choose one with --split")
             ds = found[chosen]
         else:
-            chosen, ds = split, datasets.load_dataset(name, config, split=split, streaming=True)
+            chosen, ds = split, found
     except DataError:
         raise
     except Exception as e:  # datasets/huggingface_hub raise many types; each becomes one clear message
@@ -436,6 +439,23 @@ def iter_hub_rows(source: str, split: str | None = None) -> Iterator[RawRow]:
             raise DataError(f"{where}: reading stopped at row {n} ({type(e).__name__}: {e})") from None
         yield RawRow(f"{where}:row {n}", row)
         n += 1
+
+
+def _load(datasets: Any, name: str, config: str | None, split: str | None) -> Any:
+    if split is None:
+        return datasets.load_dataset(name, config, streaming=True)
+    return datasets.load_dataset(name, config, split=split, streaming=True)
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _hub_problem(source: str, name: str, e: Exception) -> str:

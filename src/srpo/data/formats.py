@@ -567,7 +567,7 @@ def _conversation_samples(
     key: str | None,
     turns_field: str,
     text_key: str,
-    images: list[ImageRef],
+    image_value: Any,
     used: tuple[str, ...],
     *,
     mulberry_question: bool,
@@ -579,6 +579,7 @@ def _conversation_samples(
     pairs = _turn_pairs(turns, text_key)
     if not pairs:
         raise RowProblem(f"'{turns_field}' needs a human/user turn followed by a gpt/assistant turn")
+    images = image_refs(image_value)
     first_q, first_a = pairs[0]
     rid = _row_id(row, key, first_q, first_a, row.get("image", row.get("images")))
     base_meta = _meta(row, used)
@@ -616,7 +617,7 @@ def from_llava_cot(row: dict[str, Any], key: str | None = None) -> list[Sample]:
         key,
         "conversations",
         "value",
-        image_refs(row.get("image", row.get("images"))),
+        row.get("image", row.get("images")),
         ("conversations", "image", "images", "id"),
         mulberry_question=False,
         need="the gpt turn has no <CONCLUSION> section (the answer)",
@@ -629,7 +630,7 @@ def from_mulberry(row: dict[str, Any], key: str | None = None) -> list[Sample]:
         key,
         "messages",
         "content",
-        image_refs(row.get("images", row.get("image"))),
+        row.get("images", row.get("image")),
         ("messages", "images", "image", "id"),
         mulberry_question=True,
         need="the assistant turn has no '### The final answer is:' section",

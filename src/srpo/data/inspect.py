@@ -52,17 +52,17 @@ def sentence_problem(sample: Sample) -> str | None:
 def describe_sample(index: int, sample: Sample) -> list[str]:
     """The lines `srpo data inspect` prints for one sample."""
     rule = sample.meta.get(GOLD_RULE)
-    gold = sample.answer if rule is None else f"{sample.answer}    [{rule}]"
+    gold = _short(sample.answer) + (f"    [{rule}]" if rule else "")
     choices = (
-        "  ".join(f"({chr(ord('A') + i)}) {c}" for i, c in enumerate(sample.choices))
+        "  ".join(f"({chr(ord('A') + i)}) {_short(c, 60)}" for i, c in enumerate(sample.choices))
         if sample.choices
         else "-"
     )
     lines = [
         f"#{index} {sample.id}",
         f"  question : {_short(sample.question)}",
-        f"  gold     : {_short(gold)}",
-        f"  choices  : {_short(choices)}",
+        f"  gold     : {gold}",
+        f"  choices  : {choices}",
         f"  images   : {', '.join(_image(r) for r in sample.images) or '-'}",
         f"  rationale: {_short(sample.rationale)}",
     ]
@@ -106,7 +106,10 @@ def convert_samples(source: str | os.PathLike, output: str | os.PathLike, **read
     src = Path(os.fspath(source))
     if src.exists() and src.resolve() == out.resolve():
         raise UserError(f"--output {out}: is the input file; choose another output path")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as e:
+        raise UserError(f"--output {out}: {e.filename} is a file, not a folder; fix the path") from None
     tmp = out.with_name(out.name + ".tmp")
     stats = ReadStats()
     try:
