@@ -153,7 +153,10 @@ def convert_row(
         raise RowProblem(f"expected a JSON object per row, got {type(row).__name__}")
     name = None if mapping else (format if format != "auto" else detect_format(row))
     if not mapping and name is None:
-        raise RowProblem(f"cannot tell the row format from its keys {sorted(map(str, row))[:12]}")
+        raise RowProblem(
+            f"cannot tell the row format from its keys {sorted(map(str, row))[:12]} (srpo rows have 'question' "
+            "and 'answer', LLaVA-CoT 'conversations', Mulberry 'messages', flat rows 'query')"
+        )
     try:
         return [from_fields(row, mapping, key)] if mapping else ROW_FORMATS[name](row, key)
     except RowProblem:
