@@ -279,6 +279,9 @@ def test_several_splits_without_train_need_a_choice(tmp_path):
     with pytest.raises(DataError, match=r"splits \['test', 'testmini'\]; choose one with --split"):
         list(iter_raw_rows(f"hf:{folder}"))
     assert len(list(iter_raw_rows(f"hf:{folder}", split="testmini"))) == 2
+    assert len(list(iter_raw_rows(f"hf:{folder}@testmini"))) == 2  # for commands without --split
+    with pytest.raises(DataError, match="names split 'testmini', but split 'test' was asked for"):
+        list(iter_raw_rows(f"hf:{folder}@testmini", split="test"))
 
 
 @pytest.mark.parametrize(
@@ -287,6 +290,9 @@ def test_several_splits_without_train_need_a_choice(tmp_path):
         ("AI4Math/MathVista", True),
         ("Xkev/LLaVA-CoT-100k", True),
         ("MMMU/MMMU_Pro:standard (10 options)", True),
+        ("AI4Math/MathVista@testmini", True),
+        ("AI4Math/MathVerse:testmini@testmini", True),
+        ("data/test.jsonl@x", False),
         ("hf:/some/folder", True),
         ("data/train.jsonl", False),  # a missing data file, not an id
         ("./AI4Math/MathVista", False),

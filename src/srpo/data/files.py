@@ -45,21 +45,23 @@ class RawRow:
 
 
 HUB_PREFIX = "hf:"
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(?::[^/]+)?$")
+_HUB_ID = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(?::[^/@]+)?(?:@[A-Za-z0-9._-]+)?$"
+)
 _DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".parquet", ".arrow")
 _SPLIT_NAMES = ("train", "test", "testmini", "validation", "val", "dev")
 
 
 def is_hub_id(source: str | os.PathLike) -> bool:
     """Whether `source` names a dataset for `datasets.load_dataset` rather than a local file: written
-    `hf:…`, or not an existing path and shaped `OWNER/NAME` or `OWNER/NAME:CONFIG` (a data file name such
-    as `data/train.jsonl` is taken for a missing file, not an id)."""
+    `hf:…`, or not an existing path and shaped `OWNER/NAME[:CONFIG][@SPLIT]` (a data file name such as
+    `data/train.jsonl` is taken for a missing file, not an id)."""
     s = os.fspath(source)
     if s.startswith(HUB_PREFIX):
         return True
     if Path(s).exists() or not _HUB_ID.match(s):
         return False
-    return not s.split(":", 1)[0].lower().endswith(_DATA_SUFFIXES)
+    return not re.split(r"[:@]", s, maxsplit=1)[0].lower().endswith(_DATA_SUFFIXES)
 
 
 def check_source(source: str | os.PathLike) -> None:
@@ -390,19 +392,30 @@ def _iter_dir(p: Path, split: str | None) -> Iterator[RawRow]:
 # ---------------------------------------------------------------------------------------- Hub datasets
 
 
-def _name_and_config(source: str) -> tuple[str, str | None]:
+def _parse_hub_source(source: str) -> tuple[str, str | None, str | None]:
+    """`OWNER/NAME[:CONFIG][@SPLIT]` (or a local folder path) → (name or path, config, split)."""
+    if Path(source).exists():
+        return source, None, None
+    split = None
+    head, at, tail = source.rpartition("@")
+    if at and head and re.fullmatch(r"[A-Za-z0-9._-]+", tail):
+        source, split = head, tail
     name, colon, config = source.rpartition(":")
     if colon and name and "/" not in config and not Path(source).exists():
-        return name, config
-    return source, None
+        return name, config, split
+    return source, None, split
 
 
 def iter_hub_rows(source: str, split: str | None = None) -> Iterator[RawRow]:
-    """Rows of a dataset read by `datasets.load_dataset`: a Hub id `OWNER/NAME[:CONFIG]` or a local folder
-    of data files, streamed. Images come as `{"bytes", "path"}` dicts (undecoded). Every failure is a
+    """Rows of a dataset read by `datasets.load_dataset`: a Hub id `OWNER/NAME[:CONFIG][@SPLIT]` or a local
+    folder of data files, streamed. `split` (or `@SPLIT`, for commands without a --split option) picks the
+    split: default `train`, or the only one. Images come as `{"bytes", "path"}` dicts (undecoded). Every failure is a
     `DataError` that names the source and the fix (offline and not cached, no such dataset, no such
     split or config, `datasets` not installed)."""
-    name, config = _name_and_config(source)
+    name, config, named_split = _parse_hub_source(source)
+    if named_split and split and named_split != split:
+        raise DataError(f"{source}: names split {named_split!r}, but split {split!r} was asked for; give one")
+    split = split or named_split
     try:
         import datasets
     except ModuleNotFoundError:
@@ -417,7 +430,10 @@ def iter_hub_rows(source: str, split: str | None = None) -> Iterator[RawRow]:
             splits = list(found)
             chosen = "train" if "train" in splits else (splits[0] if len(splits) == 1 else None)
             if chosen is None:
-                raise DataError(f"{source}: a dataset with splits {splits}; choose one with --split")
+                raise DataError(
+                    f"{source}: a dataset with splits {splits}; choose one with --split, or write "
+                    f"{source}@{splits[0]}"
+                )
             ds = found[chosen]
         else:
             chosen, ds = split, found
@@ -475,7 +491,7 @@ def _hub_problem(source: str, name: str, e: Exception) -> str:
             "HF_HUB_OFFLINE=1 to read a copy from the local cache, or give a local path"
         )
     if "Bad split" in text or "Unknown split" in text:
-        return f"{source}: {text}; choose one with --split"
+        return f"{source}: {text}; choose one with --split (or {name}@SPLIT)"
     if "Config name is missing" in text or "BuilderConfig" in text:
         return f"{source}: {text}; name the config as {name}:CONFIG"
     if type(e).__name__ in ("DatasetNotFoundError", "FileNotFoundError", "DataFilesNotFoundError"):
