@@ -205,6 +205,23 @@ def test_data_commands_never_trace_back(data, suffix, skip_bad):
         assert not Path(str(out) + ".tmp").exists()
 
 
+@SETTINGS
+@given(st.binary(max_size=300), st.sampled_from(["x.arrow", "../x.arrow", "nope.arrow", None]))
+def test_random_arrow_files_and_save_to_disk_folders_end_in_one_clear_error(data, listed):
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d) / "saved"
+        folder.mkdir()
+        (folder / "x.arrow").write_bytes(data)
+        (Path(d) / "x.arrow").write_bytes(data)
+        state = {"_data_files": [{"filename": listed}]} if listed else {"_data_files": "oops"}
+        (folder / "state.json").write_text(json.dumps(state))
+        for target in (folder / "x.arrow", folder):
+            try:
+                list(read_samples(target, skip_bad=True))
+            except DataError as e:
+                assert str(folder) in str(e) or "x.arrow" in str(e)
+
+
 def test_iter_raw_rows_reports_bad_lines_as_rows_not_exceptions(tmp_path):
     p = tmp_path / "rows.jsonl"
     p.write_bytes(b'{"a": 1}\n\xff\xfe\n[' + b"[" * 100000 + b"\n" + b"1" * 5000 + b"\n")

@@ -294,25 +294,29 @@ def _iter_arrow(p: Path) -> Iterator[RawRow]:
     n = 0
     try:
         source = pa.memory_map(str(p), "r")
-    except pa.ArrowException as e:
+    except FileNotFoundError:
+        raise DataError(
+            f"{p}: no such file (a save_to_disk folder's state.json lists it); is the folder complete?"
+        ) from None
+    except (pa.ArrowException, OSError) as e:
         raise DataError(f"{p}: not a readable Arrow file ({e})") from None
     with source:
         try:
             try:
                 reader = pa.ipc.open_stream(source)
                 batches = iter(reader)
-            except pa.ArrowInvalid:
+            except (pa.ArrowException, OSError):  # not a stream: maybe the random-access file format
                 source.seek(0)
                 reader = pa.ipc.open_file(source)
                 batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
-        except pa.ArrowException as e:
+        except (pa.ArrowException, OSError) as e:
             raise DataError(f"{p}: not a readable Arrow file ({e}); check it is complete") from None
         while True:
             try:
                 batch = next(batches)
             except StopIteration:
                 return
-            except pa.ArrowException as e:
+            except (pa.ArrowException, OSError) as e:
                 raise DataError(f"{p}: cannot read past row {n} ({e}); the file is damaged") from None
             yield from _batch_rows(batch, f"{p}:row", n)
             n += batch.num_rows
