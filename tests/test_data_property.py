@@ -229,3 +229,48 @@ def test_iter_raw_rows_reports_bad_lines_as_rows_not_exceptions(tmp_path):
     assert got[0].row == {"a": 1}
     assert [type(r.row) for r in got[1:]] == [DataError, DataError, DataError]
     assert "not valid UTF-8" in str(got[1].row) and "rows.jsonl:3" in str(got[2].row)
+
+
+conclusions = st.one_of(
+    st.text(max_size=80),
+    st.lists(
+        st.one_of(st.sampled_from(SECTIONS + ["(B)", "A: 57", "Yes,", "76.06.", "."]), st.text(max_size=12)),
+        max_size=6,
+    ).map(" ".join),
+)
+
+
+@SETTINGS
+@given(conclusions, st.one_of(st.none(), st.lists(st.text(min_size=1, max_size=6), min_size=2, max_size=5)))
+def test_a_gold_is_never_a_sentence_and_always_comes_from_the_text(text, choices):
+    from srpo.data.formats import isolate_gold, looks_like_sentence
+
+    gold = isolate_gold(text, choices)
+    if gold.unclear is None:
+        assert gold.answer.strip() and not looks_like_sentence(gold.answer)
+        assert gold.answer.lower() in text.lower()
+    else:
+        assert gold.answer == text.strip() and gold.rule is None
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"question": st.text(min_size=1, max_size=30), "answer": st.text(max_size=20).filter(str.strip)},
+            optional={
+                "choices": st.lists(st.text(max_size=8), min_size=1, max_size=4),
+                "id": st.text(min_size=1, max_size=8),
+            },
+        ),
+        max_size=6,
+    )
+)
+def test_srpo_rows_are_read_back_unchanged(values):
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "rows.jsonl"
+        p.write_text("".join(json.dumps(v) + "\n" for v in values), encoding="utf-8")
+        samples = list(read_samples(p, format="srpo"))
+        assert [(s.question, s.answer, s.choices) for s in samples] == [
+            (v["question"], v["answer"], v.get("choices") or None) for v in values
+        ]

@@ -156,8 +156,8 @@ _LETTER_WITH_TEXT = re.compile(r"^(?:\(([A-J])\)|([A-J])\s*[.:)：])\s*(\S.*)$",
 _LETTER_LEADING = re.compile(r"^\(?([A-J])\)?(?=$|[\s.,;:)])")
 _YES_NO = re.compile(r"^(yes|no)(?:$|[,.!;:]\s*)", re.I)
 _ANSWER_PHRASE = re.compile(
-    r"\b(?:final\s+|correct\s+|right\s+|best\s+)?(?:answer|option|choice)\s*"
-    r"(?:(?:is|would\s+be|should\s+be|must\s+be)\s*[:：]?|[:：=])\s*",
+    r"\b(?:final\s+|correct\s+|right\s+|best\s+)?(?:answer|option|choice)\b\s*"
+    r"(?:(?:is|would\s+be|should\s+be|must\s+be)\b\s*[:：]?|[:：=])\s*",
     re.I,
 )
 _CLAUSE = re.compile(r"\b(?:is|are|was|were|shows?|has|have|had|can|will|does|do|did)\b", re.I)
@@ -184,7 +184,8 @@ def isolate_gold(text: str, choices: list[str] | None = None) -> Gold:
 
     1. `boxed`: the content of the last `\\boxed{…}`;
     2. `option letter`: the whole text is an option letter ("B", "(B)", "B."; without choices this counts
-       as a short answer), or, when the question has choices, a letter with its option's text ("B: 45", "(B) 45"; letter and text must agree);
+       as a short answer), or, when the question has choices, a letter with its option's text ("B: 45",
+       "(B) 45"; letter and text must agree);
        `yes/no`: the text starts with "Yes" or "No" ("No, the cat is black." → "No");
     3. `answer phrase`: the last "the answer is X", "Answer: X", "the correct option is (X)", "final
        answer: X" …, where X is an answer by rules 2 or 5 (or, with choices, an option letter followed
@@ -195,9 +196,21 @@ def isolate_gold(text: str, choices: list[str] | None = None) -> Gold:
        circle", "$\\frac{1}{2}$"); a period after one or two words or after a number is dropped
        ("76.06." → "76.06", "Juneau." → "Juneau").
 
-    Anything else (a sentence such as "The image shows a cat on a mat.") is unclear: `Gold.unclear` says
-    why and `Gold.answer` keeps the whole text. Never raises; bounded work on long texts.
+    Anything else (a sentence such as "The image shows a cat on a mat.") is unclear, and so is an answer
+    a rule finds that still reads like a sentence (`looks_like_sentence`, e.g. a long `\\boxed{…}`):
+    `Gold.unclear` says why and `Gold.answer` keeps the whole text. Never raises; bounded work.
     """
+    gold = _isolate(text, choices)
+    if gold.unclear is None and looks_like_sentence(gold.answer):
+        reason = f"the answer found by the {gold.rule!r} rule, {gold.answer[:60]!r}, still reads like a sentence"
+        return Gold((text or "").strip(), unclear=reason)
+    if gold.unclear is not None:
+        return Gold((text or "").strip(), unclear=gold.unclear)
+    return gold
+
+
+def _isolate(text: str, choices: list[str] | None) -> Gold:
+    """`isolate_gold` before its last check."""
     t = (text or "").strip()
     if not t:
         return Gold("", unclear="the conclusion is empty")
