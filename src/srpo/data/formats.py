@@ -202,7 +202,9 @@ def isolate_gold(text: str, choices: list[str] | None = None) -> Gold:
     """
     gold = _isolate(text, choices)
     if gold.unclear is None and looks_like_sentence(gold.answer):
-        reason = f"the answer found by the {gold.rule!r} rule, {gold.answer[:60]!r}, still reads like a sentence"
+        reason = (
+            f"the answer found by the {gold.rule!r} rule, {gold.answer[:60]!r}, still reads like a sentence"
+        )
         return Gold((text or "").strip(), unclear=reason)
     if gold.unclear is not None:
         return Gold((text or "").strip(), unclear=gold.unclear)

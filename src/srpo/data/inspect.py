@@ -41,10 +41,10 @@ def sentence_problem(sample: Sample) -> str | None:
     if sample.meta.get(GOLD_UNCLEAR):
         return f"gold could not be isolated ({sample.meta.get(GOLD_UNCLEAR_REASON)}); it will not be graded"
     if looks_like_sentence(sample.answer):
-        words = len(sample.answer.split())
+        period = ", ends in a period" if sample.answer.strip().endswith(".") else ""
         return (
-            f"gold looks like a sentence ({words} words{', ends in a period' if sample.answer.strip().endswith('.') else ''}); "
-            "a grader would compare answers against it: check --format / --field answer=COL"
+            f"gold looks like a sentence ({len(sample.answer.split())} words{period}); a grader would compare "
+            "answers against it: check --format / --field answer=COL"
         )
     return None
 
