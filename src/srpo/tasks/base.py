@@ -170,11 +170,11 @@ def _spelled_as(text: str, gold: str) -> bool:
 
 
 def require(path: str | os.PathLike) -> Path:
-    """`path` as a Path; DataError when it does not exist."""
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"{p}: no such file or folder")
-    return p
+    """`path` as a Path; DataError when it is neither a file or folder nor a Hugging Face dataset id."""
+    from srpo.data.files import check_source
+
+    check_source(path)
+    return Path(path)
 
 
 def image_root_for(data_path: Path, refs: list) -> Path:
