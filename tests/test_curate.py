@@ -332,6 +332,23 @@ def test_filter_keeps_the_pass_rate_band(tmp_path):
     assert out[0]["meta"]["pass_rate"] == 0.125 and out[0]["meta"]["attempts"] == 8
 
 
+def test_rows_whose_gold_was_not_isolated_are_dropped_with_the_reason(tmp_path):
+    """An LLaVA-CoT conclusion the reader could not cut to an answer is never a target or an RL prompt."""
+    rows = [_answers_row(0, True), _answers_row(1, False)]
+    rows[1]["sample"]["meta"] = {"gold_unclear": True}
+    rows[1]["pass_rate"] = None
+    rows[1]["attempts"][0]["correct"] = None
+    answers = _write(tmp_path / "a.jsonl", rows)
+    report = filter_prompts(answers, tmp_path / "rl.jsonl", min_pass=0.0, max_pass=1.0)
+    assert report.kept == 1 and any("gold answer not isolated" in k for k in report.dropped)
+    refl = _write(
+        tmp_path / "r.jsonl",
+        [{"id": r["id"], "attempt": 0, "reflection": "x", "revised_reasoning": "y"} for r in rows],
+    )
+    built = build(answers, refl, tmp_path / "sft.jsonl")
+    assert built.kept == 1 and any("gold answer not isolated" in k for k in built.dropped)
+
+
 @pytest.fixture(scope="module")
 def curated(answered, tmp_path_factory):
     root, _ = answered

@@ -129,6 +129,8 @@ def test_curate_answer_grades_correct_attempts_on_the_papers_layouts(tmp_path, m
         ],
     )
     assert result.exit_code == 0, result.output
+    if any(v is None for v in EXPECTED[name].values()):
+        assert "gold answers not isolated (attempts not graded)" in result.output
     rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
     ids = [s.id for s in read_samples(FIX / name)]
     assert sorted(rows) == sorted(ids)  # every turn of every row was answered
@@ -136,8 +138,9 @@ def test_curate_answer_grades_correct_attempts_on_the_papers_layouts(tmp_path, m
         sid = ids[key] if isinstance(key, int) else key
         row = rows[sid]
         if correct is None:
-            # never graded against a sentence: the flag travels with the record for the grader to honour
+            # never graded against a sentence: the flag travels with the record, and the attempt is ungraded
             assert row["sample"]["meta"]["gold_unclear"] is True, sid
+            assert row["attempts"][0]["correct"] is None and row["pass_rate"] is None, sid
         else:
             assert row["attempts"][0]["correct"] is correct, (
                 sid,

@@ -13,10 +13,11 @@ Output row (one per input record, JSONL, appended as records finish — not in i
                    "answer": str,            # content of the first <answer> block ("" when none)
                    "pred": str | None,       # the answer the task extracted (first <answer> block, else
                                              # the whole response)
-                   "correct": bool,          # the task's verdict (srpo.tasks: the reward's and eval's judge)
+                   "correct": bool | None,   # the task's verdict (srpo.tasks: the reward's and eval's
+                                             # judge); None when the gold could not be isolated
                    "format_ok": bool,        # exactly one <think> then one <answer> block
                    "finish_reason": str | None, "completion_tokens": int}, ...],
-     "pass_rate": float}                     # correct attempts / K
+     "pass_rate": float | None}              # correct attempts / K (None: not graded)
 
 Failures (image missing or outside the root, malformed row, request failed for good) go to
 `<out>.errors.jsonl` as `{"id", "error", "step"}`; malformed rows get the id `row:<file>:<line>`.
@@ -40,6 +41,7 @@ from srpo.curate.runner import (
     run_journaled,
     run_step,
 )
+from srpo.data.formats import GOLD_UNCLEAR
 from srpo.data.images import default_image_root
 from srpo.data.readers import read_samples
 from srpo.data.sample import Sample
@@ -63,7 +65,8 @@ def chat_messages(system: str, user_text: str, image_urls: list[str]) -> list[Me
 
 def grade_attempt(text: str, sample: Sample, task: Task | None = None) -> dict[str, Any]:
     """Split a response into think/answer and judge it with the task (the default task when None): the
-    first answer block, or the whole response when it has none. Never raises."""
+    first answer block, or the whole response when it has none; `correct` is None (ungraded) for a sample
+    whose gold the reader could not isolate (`meta["gold_unclear"]`). Never raises."""
     task = task or get_task(DEFAULT_TASK)
     parsed = parse_response(text)
     thinks, answers = parsed.of("think"), parsed.of("answer")
@@ -75,6 +78,8 @@ def grade_attempt(text: str, sample: Sample, task: Task | None = None) -> dict[s
         else task.judge(text, sample, block=False)
     )
     pred, correct = verdict.extraction, verdict.correct
+    if sample.meta.get(GOLD_UNCLEAR):
+        correct = None  # the reader could not isolate the gold from its sentence: never graded against it
     return {
         "text": text,
         "think": think,
@@ -130,7 +135,14 @@ def answer(
             )
 
             def todo() -> Iterator[Sample]:
-                for s in read_samples(input, format=format, fields=field, skip_bad=True, stats=stats):
+                for s in read_samples(
+                    input,
+                    format=format,
+                    fields=field,
+                    skip_bad=True,
+                    stats=stats,
+                    hint_flags=("--format", "--field"),
+                ):
                     if s.id not in journal.done and in_shard(s.id, shard_spec):
                         yield s
 
@@ -157,7 +169,7 @@ def answer(
                     "model": client.model,
                     "task": judge.name,
                     "attempts": attempts,
-                    "pass_rate": sum(a["correct"] for a in attempts) / len(attempts),
+                    "pass_rate": _pass_rate(attempts),
                     "_tokens": fresh_tokens(results),
                 }
 
@@ -175,10 +187,19 @@ def answer(
                 report.written, report.failed = journal.written, journal.failed
                 report.usage = client.usage
                 report.extra["malformed rows"] = stats.skipped
+                if stats.gold_unclear:
+                    report.extra["gold answers not isolated (attempts not graded)"] = stats.gold_unclear
                 report.extra["images encoded"] = encoder.encoded
         return report
 
     return run_step(main, output)
+
+
+def _pass_rate(attempts: list[dict[str, Any]]) -> float | None:
+    """Correct attempts / attempts; None when the attempts could not be graded (the gold is unclear)."""
+    if any(a["correct"] is None for a in attempts):
+        return None
+    return sum(a["correct"] for a in attempts) / len(attempts)
 
 
 async def _gather(coros: list) -> list[ChatResult]:

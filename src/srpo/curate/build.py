@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from srpo.curate.prompts import LETTERS, question_text
+from srpo.data.formats import GOLD_UNCLEAR
 from srpo.data.images import ImageError, kind_of, resolve_image
 from srpo.data.sample import Sample
 from srpo.journal import iter_jsonl
@@ -165,6 +166,9 @@ def build(
             attempt = row["attempts"][int(reflection.get("attempt") or 0)]
         except (KeyError, IndexError, TypeError, ValueError):
             report.dropped["malformed answers row"] += 1
+            continue
+        if sample.meta.get(GOLD_UNCLEAR):
+            report.dropped["gold answer not isolated (a target cannot end in it; see srpo data inspect)"] += 1
             continue
         try:
             images = resolved_images(sample, row.get("image_root"))

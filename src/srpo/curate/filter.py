@@ -50,6 +50,11 @@ def filter_prompts(
         for row in iter_jsonl(answers):
             try:
                 sample = Sample.from_dict(row["sample"])
+                if row.get("pass_rate") is None and "pass_rate" in row:
+                    report.dropped[
+                        "gold answer not isolated (attempts not graded; see srpo data inspect)"
+                    ] += 1
+                    continue
                 pass_rate = float(row["pass_rate"])
                 k = len(row["attempts"])
             except (KeyError, TypeError, ValueError):
