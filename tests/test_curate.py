@@ -375,7 +375,8 @@ def test_export_trl_sft_and_prompts(curated):
     assert set(sft[0]) == {"id", "messages", "images"} and Path(sft[0]["images"][0]).is_file()
     path = export(curated / "rl.jsonl", "trl", curated / "trl_rl", file_format="jsonl")
     rows = read_jsonl(path)
-    assert set(rows[0]) == {"id", "prompt", "images", "answer", "choices"} and len(rows) == 12
+    assert set(rows[0]) == {"id", "prompt", "images", "answer", "choices", "data_source"} and len(rows) == 12
+    assert rows[0]["data_source"] == "math"  # the task that judged curation judges the reward too
     assert rows[0]["prompt"][0]["content"][0]["text"] == REFLECTION_SYSTEM_PROMPT
     assert rows[0]["prompt"][1]["content"][0] == {"type": "image"} and Path(rows[0]["images"][0]).is_file()
 
@@ -386,7 +387,7 @@ def test_export_verl_easyr1_openrlhf(curated):
     assert (
         v["prompt"][1]["content"].startswith("<image>What is") and v["images"][0]["bytes"][:4] == b"\x89PNG"
     )
-    assert v["reward_model"]["ground_truth"] and v["data_source"] == "srpo" and v["extra_info"]["index"] == 0
+    assert v["reward_model"]["ground_truth"] and v["data_source"] == "math" and v["extra_info"]["index"] == 0
     easy = pq.read_table(export(curated / "rl.jsonl", "easyr1", curated / "easy")).to_pylist()
     assert easy[0]["problem"].startswith("<image>") and easy[0]["images"][0]["bytes"][:4] == b"\x89PNG"
     o = read_jsonl(export(curated / "rl.jsonl", "openrlhf", curated / "orl"))[0]

@@ -130,6 +130,10 @@ def test_eval_score_command(tmp_path):
     )
     assert result.exit_code == 0, result.output
     rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    missing = {k for k, r in rows.items() if r.get("missing")}
+    assert missing == {"4", "5"} and not any(rows[k]["correct"] for k in missing)  # no generation: wrong
+    assert "2 of 6 benchmark samples have no generation" in result.output
+    rows = {k: r for k, r in rows.items() if k not in missing}
     assert {k: (r["prediction"], r["correct"], r["first_correct"]) for k, r in rows.items()} == {
         "1": ("the square", True, False),
         "2": ("12", True, True),
@@ -137,7 +141,7 @@ def test_eval_score_command(tmp_path):
         "6": ("45", True, False),
     }
     assert rows["3"]["extracted_by"] == "given"
-    assert json.loads((tmp_path / "m.json").read_text())["accuracy"] == 1.0
+    assert json.loads((tmp_path / "m.json").read_text())["accuracy"] == 4 / 6  # the 2 missing count as wrong
 
 
 def test_eval_score_rejects_ids_not_in_the_data(tmp_path):
@@ -290,7 +294,13 @@ def test_judge_extracts_what_the_rules_cannot_and_is_cached(tmp_path, monkeypatc
         options = {"base_url": [server.base_url]}
         for _ in range(2):
             rows = score_generations(
-                "mathvista", MATHVISTA, gens, tmp_path / "s.jsonl", judge_model="judge", judge_options=options
+                "mathvista",
+                MATHVISTA,
+                gens,
+                tmp_path / "s.jsonl",
+                judge_model="judge",
+                judge_options=options,
+                allow_partial=True,
             )
         asked = sum(server.outcomes.values())
     assert asked == 1  # only the line the rules could not read, and only once (the cache answers the rerun)

@@ -37,6 +37,12 @@ def _user_errors() -> Iterator[None]:
 
 def _print_summary(m: dict) -> None:
     t = m["transitions"]
+    if m.get("missing"):
+        typer.echo(
+            f"warning: {m['missing']} of {m['n']} benchmark samples have no generation; they are scored as "
+            "wrong (pass --allow-partial to score only the others)",
+            err=True,
+        )
     typer.echo(
         f"n={m['n']}  accuracy={100 * m['accuracy']:.1f}%  first attempt={100 * m['first_accuracy']:.1f}%  "
         f"format={100 * m['format_rate']:.1f}%  wrong→right={100 * t['wrong_to_right']:.1f}%  "
@@ -113,6 +119,11 @@ def score_command(
     judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
     metrics: Path = typer.Option(None, help="Also write the metrics JSON here."),
+    allow_partial: bool = typer.Option(
+        False,
+        "--allow-partial",
+        help="Score only the samples that have a generation (default: others are wrong).",
+    ),
 ) -> None:
     """Score existing generations: final answer (last <answer>) and first attempt, per line."""
     from srpo.eval.metrics import compute_metrics
@@ -129,6 +140,7 @@ def score_command(
             judge_model=judge_model,
             judge_backend=judge_backend,
             judge_options={"base_url": list(judge_base_url)} if judge_base_url else None,
+            allow_partial=allow_partial,
         )
     m = compute_metrics(rows)
     if metrics is not None:

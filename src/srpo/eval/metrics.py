@@ -48,6 +48,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "format_rate": _mean([bool(r.get("format_ok")) for r in rows]),
         "reflection_rate": len(reflected) / n if n else 0.0,
         "no_answer_rate": _mean([r.get("extraction") is None for r in rows]),
+        "missing": sum(bool(r.get("missing")) for r in rows),
         "extracted_by": {
             by: _mean([(r.get("extracted_by") or "none") == by for r in rows]) for by in EXTRACTORS
         },

@@ -20,6 +20,7 @@ from typing import Any
 
 from srpo.data.files import DataError
 from srpo.data.sample import Sample
+from srpo.errors import refuse_overwrite
 from srpo.response import parse_response
 from srpo.tasks import Task, get_task
 
@@ -279,9 +280,13 @@ def score_generations(
     judge_backend: str = "openai",
     judge_cache: str | os.PathLike | None = None,
     judge_options: dict[str, Any] | None = None,
+    allow_partial: bool = False,
 ) -> list[dict[str, Any]]:
     """`srpo eval score`: score a generations JSONL against a benchmark file and write `output` (JSONL, one
-    line per generation, rewritten whole). Returns the scored lines.
+    line per benchmark sample, rewritten whole). Returns the scored lines.
+
+    A benchmark sample without a generation is scored as wrong (its line has `"missing": true`), so the
+    accuracy is over the whole benchmark; `allow_partial` scores only the samples that have a generation.
 
     `tokenizer`: a local model folder whose tokenizer counts tokens (else `default_token_count`).
     `judge_model`: ask this model (through the `srpo.llm` backend `judge_backend`, cached in `judge_cache`)
@@ -293,6 +298,7 @@ def score_generations(
     gens_path = Path(generations)
     if not gens_path.is_file():
         raise DataError(f"{gens_path}: no such generations file")
+    refuse_overwrite(output, generations=generations, data=data)
     samples = load_benchmark_samples(bench, data, images=False)
     counter = tokenizer_token_counter(tokenizer) if tokenizer else default_token_count
     judge = None
@@ -311,8 +317,21 @@ def score_generations(
         judge=judge,
         source=str(gens_path),
     )
+    if not allow_partial:
+        rows += missing_rows(bench, samples, {r["id"] for r in rows})
     write_jsonl(output, rows)
     return rows
+
+
+def missing_rows(task: Task, samples: dict[str, Sample], scored: set[str]) -> list[dict[str, Any]]:
+    """A wrong, marked line (`"missing": true`) for every sample without a generation."""
+    out = []
+    for sid, sample in samples.items():
+        if sid in scored:
+            continue
+        row = _scored_line(task, Reading(sample, "", Attempts("", "", 0)), "reflection", lambda _t: 0)
+        out.append({**row, "missing": True})
+    return out
 
 
 def _read_generations(path: Path) -> Iterable[dict[str, Any]]:
