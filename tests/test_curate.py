@@ -332,6 +332,23 @@ def test_filter_keeps_the_pass_rate_band(tmp_path):
     assert out[0]["meta"]["pass_rate"] == 0.125 and out[0]["meta"]["attempts"] == 8
 
 
+def test_rows_whose_gold_was_not_isolated_are_dropped_with_the_reason(tmp_path):
+    """An LLaVA-CoT conclusion the reader could not cut to an answer is never a target or an RL prompt."""
+    rows = [_answers_row(0, True), _answers_row(1, False)]
+    rows[1]["sample"]["meta"] = {"gold_unclear": True}
+    rows[1]["pass_rate"] = None
+    rows[1]["attempts"][0]["correct"] = None
+    answers = _write(tmp_path / "a.jsonl", rows)
+    report = filter_prompts(answers, tmp_path / "rl.jsonl", min_pass=0.0, max_pass=1.0)
+    assert report.kept == 1 and any("gold answer not isolated" in k for k in report.dropped)
+    refl = _write(
+        tmp_path / "r.jsonl",
+        [{"id": r["id"], "attempt": 0, "reflection": "x", "revised_reasoning": "y"} for r in rows],
+    )
+    built = build(answers, refl, tmp_path / "sft.jsonl")
+    assert built.kept == 1 and any("gold answer not isolated" in k for k in built.dropped)
+
+
 @pytest.fixture(scope="module")
 def curated(answered, tmp_path_factory):
     root, _ = answered
@@ -358,7 +375,8 @@ def test_export_trl_sft_and_prompts(curated):
     assert set(sft[0]) == {"id", "messages", "images"} and Path(sft[0]["images"][0]).is_file()
     path = export(curated / "rl.jsonl", "trl", curated / "trl_rl", file_format="jsonl")
     rows = read_jsonl(path)
-    assert set(rows[0]) == {"id", "prompt", "images", "answer", "choices"} and len(rows) == 12
+    assert set(rows[0]) == {"id", "prompt", "images", "answer", "choices", "data_source"} and len(rows) == 12
+    assert rows[0]["data_source"] == "math"  # the task that judged curation judges the reward too
     assert rows[0]["prompt"][0]["content"][0]["text"] == REFLECTION_SYSTEM_PROMPT
     assert rows[0]["prompt"][1]["content"][0] == {"type": "image"} and Path(rows[0]["images"][0]).is_file()
 
@@ -369,7 +387,7 @@ def test_export_verl_easyr1_openrlhf(curated):
     assert (
         v["prompt"][1]["content"].startswith("<image>What is") and v["images"][0]["bytes"][:4] == b"\x89PNG"
     )
-    assert v["reward_model"]["ground_truth"] and v["data_source"] == "srpo" and v["extra_info"]["index"] == 0
+    assert v["reward_model"]["ground_truth"] and v["data_source"] == "math" and v["extra_info"]["index"] == 0
     easy = pq.read_table(export(curated / "rl.jsonl", "easyr1", curated / "easy")).to_pylist()
     assert easy[0]["problem"].startswith("<image>") and easy[0]["images"][0]["bytes"][:4] == b"\x89PNG"
     o = read_jsonl(export(curated / "rl.jsonl", "openrlhf", curated / "orl"))[0]

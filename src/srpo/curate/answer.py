@@ -7,14 +7,17 @@ Output row (one per input record, JSONL, appended as records finish — not in i
      "sample": Sample.to_dict(),             # the input record as read (image refs as in the data)
      "image_root": str | None,               # absolute folder the sample's relative image paths live in
      "model": str,                           # the policy model
+     "task": str,                            # the task that judged the attempts (srpo.tasks)
      "attempts": [{"text": str,              # the full response
                    "think": str,             # content of the first <think> block ("" when none)
                    "answer": str,            # content of the first <answer> block ("" when none)
-                   "pred": str | None,       # the answer extracted from it (srpo.grading.extract_answer)
-                   "correct": bool,          # srpo.grading.is_equivalent(pred, gold, choices)
+                   "pred": str | None,       # the answer the task extracted (first <answer> block, else
+                                             # the whole response)
+                   "correct": bool | None,   # the task's verdict (srpo.tasks: the reward's and eval's
+                                             # judge); None when the gold could not be isolated
                    "format_ok": bool,        # exactly one <think> then one <answer> block
                    "finish_reason": str | None, "completion_tokens": int}, ...],
-     "pass_rate": float}                     # correct attempts / K
+     "pass_rate": float | None}              # correct attempts / K (None: not graded)
 
 Failures (image missing or outside the root, malformed row, request failed for good) go to
 `<out>.errors.jsonl` as `{"id", "error", "step"}`; malformed rows get the id `row:<file>:<line>`.
@@ -39,10 +42,10 @@ from srpo.curate.runner import (
     run_step,
     stopped_run,
 )
+from srpo.data.formats import GOLD_UNCLEAR
 from srpo.data.images import default_image_root
 from srpo.data.readers import read_samples
 from srpo.data.sample import Sample
-from srpo.grading import extract_answer, is_equivalent, strip_boxed
 from srpo.journal import Journal
 from srpo.llm.cache import default_cache_path
 from srpo.llm.client import LLMClient
@@ -51,6 +54,7 @@ from srpo.llm.progress import Progress
 from srpo.llm.request import ChatRequest, ChatResult, Message, RunStopped
 from srpo.llm.settings import LLMSettings
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, parse_response
+from srpo.tasks import DEFAULT_TASK, Task, get_task
 
 
 def chat_messages(system: str, user_text: str, image_urls: list[str]) -> list[Message]:
@@ -60,16 +64,23 @@ def chat_messages(system: str, user_text: str, image_urls: list[str]) -> list[Me
     return [{"role": "system", "content": system}, {"role": "user", "content": content}]
 
 
-def grade_attempt(text: str, gold: str, choices: list[str] | None) -> dict[str, Any]:
-    """Split a response into think/answer, extract the answer and grade it. Never raises."""
+def grade_attempt(text: str, sample: Sample, task: Task | None = None) -> dict[str, Any]:
+    """Split a response into think/answer and judge it with the task (the default task when None): the
+    first answer block, or the whole response when it has none; `correct` is None (ungraded) for a sample
+    whose gold the reader could not isolate (`meta["gold_unclear"]`). Never raises."""
+    task = task or get_task(DEFAULT_TASK)
     parsed = parse_response(text)
     thinks, answers = parsed.of("think"), parsed.of("answer")
     think = thinks[0].content.strip() if thinks else ""
     answer = answers[0].content.strip() if answers else ""
-    pred = extract_answer(answer) if answer else extract_answer(text)
-    if pred is None and answer:
-        pred = answer
-    correct = bool(pred) and is_equivalent(pred, strip_boxed(gold), choices)
+    verdict = (
+        task.judge(answers[0].content, sample, block=True)
+        if answers
+        else task.judge(text, sample, block=False)
+    )
+    pred, correct = verdict.extraction, verdict.correct
+    if sample.meta.get(GOLD_UNCLEAR):
+        correct = None  # the reader could not isolate the gold from its sentence: never graded against it
     return {
         "text": text,
         "think": think,
@@ -91,13 +102,16 @@ def answer(
     prompt: str | os.PathLike | None = None,
     format: str = "auto",
     field: str | None = None,
+    task: str = DEFAULT_TASK,
     llm: LLMSettings | None = None,
     progress_every: float = 30.0,
 ) -> StepReport:
     """Have the policy answer every record of `input` `samples` times and grade each attempt; append one row
-    per record to `output` (see the module doc). Resumable: finished ids are skipped, failed ones retried.
-    Raises `srpo.errors.RunFailed` when the run was stopped (the API key refused, no server reachable)."""
+    per record to `output` (see the module doc). `task` (a `srpo.tasks` name) judges the attempts, exactly as
+    the reward and evaluation would. Resumable: finished ids are skipped, failed ones retried. Raises
+    `srpo.errors.RunFailed` when the run was stopped (the API key refused, no server reachable)."""
     llm = llm or LLMSettings()
+    judge = get_task(task)
     if samples < 1:
         raise ValueError(f"--samples must be at least 1, got {samples}")
     shard_spec = parse_shard(shard)
@@ -123,7 +137,14 @@ def answer(
             )
 
             def todo() -> Iterator[Sample]:
-                for s in read_samples(input, format=format, fields=field, skip_bad=True, stats=stats):
+                for s in read_samples(
+                    input,
+                    format=format,
+                    fields=field,
+                    skip_bad=True,
+                    stats=stats,
+                    hint_flags=("--format", "--field"),
+                ):
                     if s.id not in journal.done and in_shard(s.id, shard_spec):
                         yield s
 
@@ -139,7 +160,7 @@ def answer(
                 )
                 attempts = []
                 for r in results:
-                    graded = grade_attempt(r.text, sample.answer, sample.choices)
+                    graded = grade_attempt(r.text, sample, judge)
                     graded["finish_reason"] = r.finish_reason
                     graded["completion_tokens"] = r.completion_tokens
                     attempts.append(graded)
@@ -148,8 +169,9 @@ def answer(
                     "sample": sample.to_dict(),
                     "image_root": str(root),
                     "model": client.model,
+                    "task": judge.name,
                     "attempts": attempts,
-                    "pass_rate": sum(a["correct"] for a in attempts) / len(attempts),
+                    "pass_rate": _pass_rate(attempts),
                     "_tokens": fresh_tokens(results),
                 }
 
@@ -172,12 +194,21 @@ def answer(
                 report.written, report.failed = journal.written, journal.failed
                 report.usage = client.usage
                 report.extra["malformed rows"] = stats.skipped
+                if stats.gold_unclear:
+                    report.extra["gold answers not isolated (attempts not graded)"] = stats.gold_unclear
                 report.extra["images encoded"] = encoder.encoded
         if stopped is not None:
             raise stopped_run(report, stopped)
         return report
 
     return run_step(main, output)
+
+
+def _pass_rate(attempts: list[dict[str, Any]]) -> float | None:
+    """Correct attempts / attempts; None when the attempts could not be graded (the gold is unclear)."""
+    if any(a["correct"] is None for a in attempts):
+        return None
+    return sum(a["correct"] for a in attempts) / len(attempts)
 
 
 async def _gather(coros: list) -> list[ChatResult]:

@@ -20,6 +20,7 @@ Output row (JSONL, TRL "messages" layout; read by `srpo sft`)::
      "images": [str, ...],        # one per {"type": "image"}, in order: absolute local paths (or URLs /
                                   # data URLs when the data had them)
      "image_root": str | None,    # the folder the local paths are confined to (srpo.data.images)
+                                  # (`srpo.records.SFTRow`)
      "answer": str, "choices": [str] | None,
      "first_correct": bool, "first_format_ok": bool}
 """
@@ -34,13 +35,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from srpo.curate.prompts import LETTERS, question_text
+from srpo.data.formats import GOLD_UNCLEAR
 from srpo.data.images import ImageError, kind_of, resolve_image
 from srpo.data.sample import Sample
-from srpo.journal import iter_jsonl
+from srpo.errors import refuse_overwrite
+from srpo.grading import LETTERS
+from srpo.journal import write_jsonl_atomic
+from srpo.records import AnswerRecord, Attempt, RecordStats, ReflectionRecord, SFTRow, read_records
 from srpo.response import REFLECTION_SYSTEM_PROMPT, boxed, five_block_response
+from srpo.tasks import get_task
 
 _TAGS = re.compile(r"</?(?:think|answer|reflection)>")
 
@@ -53,6 +57,8 @@ class BuildReport:
     kept_correct: int = 0
     kept_wrong: int = 0
     dropped: Counter = field(default_factory=Counter)
+    answers: RecordStats = field(default_factory=RecordStats)
+    reflections: RecordStats = field(default_factory=RecordStats)
 
     @property
     def kept(self) -> int:
@@ -67,6 +73,10 @@ class BuildReport:
         lines += [
             f"  dropped {n}: {reason}" for reason, n in sorted(self.dropped.items(), key=lambda x: -x[1])
         ]
+        lines += [
+            f"  {name}: {stats.summary()}"
+            for name, stats in (("answers", self.answers), ("reflections", self.reflections))
+        ]
         return "\n".join(lines)
 
 
@@ -79,56 +89,46 @@ def final_answer_text(sample: Sample) -> str:
     return boxed(gold)
 
 
-def first_attempt_blocks(attempt: dict[str, Any]) -> tuple[str, str]:
+def first_attempt_blocks(attempt: Attempt) -> tuple[str, str]:
     """(first think, first answer) from a graded attempt, with any stray tags removed (they would break the
     five-block structure); empty think when there is nothing usable."""
-    think = _TAGS.sub(" ", attempt.get("think") or "").strip()
-    if not think:
-        think = _TAGS.sub(" ", attempt.get("text") or "").strip()
-    answer = _TAGS.sub(" ", attempt.get("answer") or "").strip()
+    think = _TAGS.sub(" ", attempt.think).strip() or _TAGS.sub(" ", attempt.text).strip()
+    answer = _TAGS.sub(" ", attempt.answer).strip()
     if not answer:
-        pred = attempt.get("pred")
-        answer = (
-            boxed(_TAGS.sub(" ", pred).strip())
-            if pred and _TAGS.sub(" ", pred).strip()
-            else "I could not reach an answer."
-        )
+        pred = _TAGS.sub(" ", attempt.pred or "").strip()
+        answer = boxed(pred) if pred else "I could not reach an answer."
     return think, answer
 
 
-def sft_row(
-    sample: Sample,
-    attempt: dict[str, Any],
-    reflection: dict[str, Any],
-    images: list[str],
-    image_root: str | None,
-) -> dict[str, Any]:
-    """One SFT row (module doc) from a sample, its first attempt and the teacher's reflection."""
+def sft_row(record: AnswerRecord, reflection: ReflectionRecord, images: list[str]) -> SFTRow:
+    """One SFT row (module doc) from an answers record, the attempt reflected on and the reflection."""
+    sample, attempt = record.sample, record.attempts[reflection.attempt]
     think, first = first_attempt_blocks(attempt)
-    second = (reflection.get("revised_reasoning") or "").strip() or (sample.rationale or "").strip()
-    target = five_block_response(think, first, reflection["reflection"], second, final_answer_text(sample))
-    user = [{"type": "image"} for _ in images] + [{"type": "text", "text": question_text(sample)}]
-    return {
-        "id": sample.id,
-        "messages": [
+    second = reflection.revised_reasoning.strip() or (sample.rationale or "").strip()
+    target = five_block_response(think, first, reflection.reflection, second, final_answer_text(sample))
+    user_text = get_task(record.task).prompt(sample)
+    user = [{"type": "image"} for _ in images] + [{"type": "text", "text": user_text}]
+    return SFTRow(
+        id=sample.id,
+        messages=[
             {"role": "system", "content": [{"type": "text", "text": REFLECTION_SYSTEM_PROMPT}]},
             {"role": "user", "content": user},
             {"role": "assistant", "content": [{"type": "text", "text": target}]},
         ],
-        "images": images,
-        "image_root": image_root,
-        "answer": sample.answer,
-        "choices": sample.choices,
-        "first_correct": bool(attempt.get("correct")),
-        "first_format_ok": bool(attempt.get("format_ok")),
-    }
+        images=images,
+        image_root=record.image_root,
+        answer=sample.answer,
+        choices=sample.choices,
+        first_correct=bool(attempt.correct),
+        first_format_ok=attempt.format_ok,
+    )
 
 
-def resolved_images(sample: Sample, image_root: str | None) -> list[str]:
+def resolved_images(sample: Sample) -> list[str]:
     """Local images as absolute confined paths (ImageError when missing/outside); others unchanged."""
     out = []
     for ref in sample.images:
-        r = resolve_image(ref, image_root)
+        r = resolve_image(ref, sample.meta.get("image_root"))
         out.append(str(r) if isinstance(r, Path) else (r if isinstance(r, str) else r.to_data_url()))
     return out
 
@@ -142,32 +142,38 @@ def build(
     max_samples: int | None = None,
     seed: int = 0,
     max_chars: int = 12000,
+    skip_bad: bool = False,
 ) -> BuildReport:
     """Write the SFT file (module doc) and return what was kept and dropped. `max_chars` bounds the target
-    length (≈ 4096 tokens at ~3 characters per token)."""
+    length (≈ 4096 tokens at ~3 characters per token). A bad line in `answers` or `reflections` is an error
+    naming it, unless `skip_bad` (then it is counted)."""
     if not 0.0 <= correct_ratio <= 1.0:
         raise ValueError(f"--correct-ratio must be within [0, 1], got {correct_ratio}")
+    refuse_overwrite(output, answers=answers, reflections=reflections)
     report = BuildReport(Path(output))
-    refl: dict[str, dict[str, Any]] = {}
-    for r in iter_jsonl(reflections):
-        if r.get("id") is not None and r.get("reflection"):
-            refl[str(r["id"])] = r
-    pools: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+    refl: dict[str, ReflectionRecord] = {
+        r.id: r
+        for r in read_records(reflections, ReflectionRecord, skip_bad=skip_bad, stats=report.reflections)
+    }
+    pools: dict[bool, list[SFTRow]] = {True: [], False: []}
     seen: set[str] = set()
-    for row in iter_jsonl(answers):
-        rid = str(row.get("id"))
-        reflection = refl.get(rid)
+    for record in read_records(answers, AnswerRecord, skip_bad=skip_bad, stats=report.answers):
+        reflection = refl.get(record.id)
         if reflection is None:
             report.dropped["no reflection for the id"] += 1
             continue
-        try:
-            sample = Sample.from_dict(row["sample"])
-            attempt = row["attempts"][int(reflection.get("attempt") or 0)]
-        except (KeyError, IndexError, TypeError, ValueError):
-            report.dropped["malformed answers row"] += 1
+        if reflection.attempt >= len(record.attempts):
+            report.dropped["the reflection names an attempt the answers row does not have"] += 1
+            continue
+        sample = record.sample
+        if sample.meta.get(GOLD_UNCLEAR):
+            report.dropped["gold answer not isolated (a target cannot end in it; see srpo data inspect)"] += 1
+            continue
+        if not sample.answer.strip():
+            report.dropped["empty gold answer"] += 1
             continue
         try:
-            images = resolved_images(sample, row.get("image_root"))
+            images = resolved_images(sample)
         except ImageError:
             report.dropped["image missing or outside the image root"] += 1
             continue
@@ -176,30 +182,25 @@ def build(
             report.dropped["duplicate (same image and question)"] += 1
             continue
         seen.add(key)
-        if not first_attempt_blocks(attempt)[0]:
+        if not first_attempt_blocks(record.attempts[reflection.attempt])[0]:
             report.dropped["empty first attempt"] += 1
             continue
-        out = sft_row(sample, attempt, reflection, images, row.get("image_root"))
-        if len(out["messages"][2]["content"][0]["text"]) > max_chars:
+        row = sft_row(record, reflection, images)
+        if len(row.text_of("assistant")) > max_chars:
             report.dropped[f"longer than {max_chars} characters"] += 1
             continue
-        pools[out["first_correct"]].append(out)
+        pools[row.first_correct].append(row)
 
     chosen = _mix(pools[True], pools[False], correct_ratio, max_samples, random.Random(seed), report)
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(str(output) + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in chosen:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, output)
+    write_jsonl_atomic(output, (r.to_dict() for r in chosen))
     return report
 
 
 def _mix(
     correct: list, wrong: list, ratio: float, max_samples: int | None, rng: random.Random, report: BuildReport
 ) -> list:
-    correct.sort(key=lambda r: r["id"])  # answers arrive in completion order; make the draw order-free
-    wrong.sort(key=lambda r: r["id"])
+    correct.sort(key=lambda r: r.id)  # answers arrive in completion order; make the draw order-free
+    wrong.sort(key=lambda r: r.id)
     total = len(correct) + len(wrong)
     if max_samples is not None:
         n = min(max_samples, total)

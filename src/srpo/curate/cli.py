@@ -53,6 +53,11 @@ def answer_command(
     field: str | None = typer.Option(
         None, "--field", help="Column mapping, e.g. question=q,answer=a,image=img."
     ),
+    task: str = typer.Option(
+        "math",
+        "--task",
+        help="Task that judges the attempts (srpo.tasks; `srpo eval benchmarks` lists them).",
+    ),
     llm: LLMSettings = LLM,
 ) -> None:
     """The policy answers each question K times in <think>/<answer> form; every attempt is graded."""
@@ -69,6 +74,7 @@ def answer_command(
         prompt=prompt,
         format=format,
         field=field,
+        task=task,
         llm=llm,
     )
     _finish(report)

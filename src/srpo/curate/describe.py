@@ -1,9 +1,13 @@
 """`srpo curate describe`: image descriptions for a text-only teacher.
 
-`--source llava-cot` takes LLaVA-CoT's `<CAPTION>` section, `--source mulberry` Mulberry's
-`### Image Description:` section (both already parsed into `Sample.meta["description"]` by the readers);
-`--pattern REGEX` searches every string in the raw row and takes the first match (its first group when the
-pattern has one). Ids are those the readers give, so `srpo curate reflect --descriptions` joins on them.
+Rows are read as the readers read them: the format is detected per row (LLaVA-CoT `conversations`,
+Mulberry `messages`, the SRPO authors' flat `{query, image, answer, content}` rows, …), one record per
+question/answer turn. The description is the answer text's own section: LLaVA-CoT's `<CAPTION>` or
+Mulberry's `### Image Description:` (the readers put it in `Sample.meta["description"]`), whichever layout
+the row's answer has; `--source llava-cot|mulberry` names the dataset, as the authors' script does, but does
+not force a row format. `--pattern REGEX` instead searches every string in the raw row and takes the first
+match (its first group when the pattern has one). Ids are those the readers give, so `srpo curate reflect
+--descriptions` joins on them.
 
 Output (JSONL): `{"id": str, "image": str | None, "description": str}` per record that has one. Records
 without a description are counted, reported, and listed in `<out>.errors.jsonl`; malformed rows too.
@@ -20,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from srpo.data.files import DataError, iter_raw_rows
-from srpo.data.formats import ROW_FORMATS, RowProblem, detect_format
+from srpo.data.formats import RowProblem
+from srpo.data.readers import FORMATS, convert_row
 from srpo.journal import errors_path_for
 
 SOURCES = ("llava-cot", "mulberry")
@@ -61,12 +66,16 @@ def describe(
     *,
     source: str | None = None,
     pattern: str | None = None,
+    format: str = "auto",
+    split: str | None = None,
 ) -> DescribeReport:
     """Write one `{id, image, description}` line per record of `input` that has a description."""
-    if (source is None) == (pattern is None):
-        raise ValueError("pass exactly one of --source (llava-cot|mulberry) or --pattern REGEX")
+    if source is not None and pattern is not None:
+        raise ValueError("pass either --source (llava-cot|mulberry) or --pattern REGEX, not both")
     if source is not None and source not in SOURCES:
         raise ValueError(f"--source {source!r}: choose one of {', '.join(SOURCES)}")
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     regex = None
     if pattern is not None:
         try:
@@ -77,37 +86,30 @@ def describe(
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     errors = errors_path_for(output)
     with open(output, "w", encoding="utf-8") as out, open(errors, "w", encoding="utf-8") as err:
-        for raw in iter_raw_rows(input):
+        for raw in iter_raw_rows(input, split=split):
             try:
-                if isinstance(raw.row, DataError):
-                    raise raw.row
-                if not isinstance(raw.row, dict):
-                    raise RowProblem("not a JSON object")
-                fmt = source or detect_format(raw.row)
-                if fmt is None:
-                    raise RowProblem(f"cannot tell the row format from its keys {sorted(raw.row)[:8]}")
-                sample = ROW_FORMATS[fmt](raw.row, raw.key)
+                samples = convert_row(raw.row, raw.key, format)
             except (RowProblem, DataError) as e:
                 report.malformed += 1
-                err.write(json.dumps({"id": f"row:{raw.location}", "error": f"{raw.location}: {e}"}) + "\n")
-                continue
-            description = sample.meta.get("description") if regex is None else _search(regex, raw.row)
-            first_image = next((i for i in sample.images if isinstance(i, str)), None)
-            if not description:
-                report.missing += 1
-                if len(report.examples) < 5:
-                    report.examples.append(sample.id)
+                message = str(e) if isinstance(e, DataError) else f"{raw.location}: {e}"
                 err.write(
-                    json.dumps({"id": sample.id, "error": f"{raw.location}: no description found"}) + "\n"
+                    json.dumps({"id": f"row:{raw.location}", "error": message}, ensure_ascii=False) + "\n"
                 )
                 continue
-            out.write(
-                json.dumps(
-                    {"id": sample.id, "image": first_image, "description": description}, ensure_ascii=False
-                )
-                + "\n"
-            )
-            report.written += 1
+            found = _search(regex, raw.row) if regex is not None else None
+            for sample in samples:
+                description = found if regex is not None else sample.meta.get("description")
+                first_image = next((i for i in sample.images if isinstance(i, str)), None)
+                if not description:
+                    report.missing += 1
+                    if len(report.examples) < 5:
+                        report.examples.append(sample.id)
+                    record = {"id": sample.id, "error": f"{raw.location}: no description found"}
+                    err.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    continue
+                record = {"id": sample.id, "image": first_image, "description": description}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                report.written += 1
     if report.missing == 0 and report.malformed == 0:
         errors.unlink(missing_ok=True)
     return report

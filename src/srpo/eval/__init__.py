@@ -1,4 +1,4 @@
-"""Evaluation: benchmarks read from local files, generation through the srpo.llm backends (or vLLM
+"""Evaluation: benchmarks (`srpo.tasks`) read from local files, generation through the srpo.llm backends (or vLLM
 offline), rule-based scoring of the final and the first attempt, metrics and reports.
 
     from srpo.eval import run_eval, score_generations, write_report
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["compute_metrics", "get_benchmark", "run_eval", "score_generations", "write_report"]
+__all__ = ["compute_metrics", "get_task", "run_eval", "score_generations", "write_report"]
 
 
 def __getattr__(name: str) -> Any:
@@ -31,8 +31,8 @@ def __getattr__(name: str) -> Any:
         from srpo.eval.metrics import compute_metrics
 
         return compute_metrics
-    if name == "get_benchmark":
-        from srpo.eval.benchmarks import get_benchmark
+    if name == "get_task":
+        from srpo.tasks import get_task
 
-        return get_benchmark
+        return get_task
     raise AttributeError(name)

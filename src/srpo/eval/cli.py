@@ -15,7 +15,14 @@ from srpo.llm.settings import LLMSettings
 
 app = typer.Typer(no_args_is_help=True)
 
-BENCH_HELP = "Benchmark: mathvista, mathverse, mathvision, olympiadbench, mmk12, mmmu_pro, synthetic."
+
+def _bench_help() -> str:
+    from srpo.tasks import task_names
+
+    return f"Benchmark (a registered task): {', '.join(task_names(benchmarks_only=True))}."
+
+
+BENCH_HELP = _bench_help()
 
 
 @contextlib.contextmanager
@@ -34,6 +41,12 @@ def _user_errors() -> Iterator[None]:
 
 def _print_summary(m: dict) -> None:
     t = m["transitions"]
+    if m.get("missing"):
+        typer.echo(
+            f"warning: {m['missing']} of {m['n']} benchmark samples have no generation; they are scored as "
+            "wrong (pass --allow-partial to score only the others)",
+            err=True,
+        )
     typer.echo(
         f"n={m['n']}  accuracy={100 * m['accuracy']:.1f}%  first attempt={100 * m['first_accuracy']:.1f}%  "
         f"format={100 * m['format_rate']:.1f}%  wrong→right={100 * t['wrong_to_right']:.1f}%  "
@@ -108,11 +121,16 @@ def score_command(
     generations: Path = typer.Option(..., help="JSONL lines with id, response and optionally extraction."),
     output: Path = typer.Option(..., "--output", "-o", help="Scores JSONL to write."),
     prompt: str = typer.Option("reflection", help="Format the responses were asked for: reflection | plain."),
-    tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: approximate)."),
+    tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: the reward's)."),
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
     judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
     metrics: Path = typer.Option(None, help="Also write the metrics JSON here."),
+    allow_partial: bool = typer.Option(
+        False,
+        "--allow-partial",
+        help="Score only the samples that have a generation (default: others are wrong).",
+    ),
 ) -> None:
     """Score existing generations: final answer (last <answer>) and first attempt, per line."""
     from srpo.eval.metrics import compute_metrics
@@ -129,6 +147,7 @@ def score_command(
             judge_model=judge_model,
             judge_backend=judge_backend,
             judge_options={"base_url": list(judge_base_url)} if judge_base_url else None,
+            allow_partial=allow_partial,
         )
     m = compute_metrics(rows)
     if metrics is not None:
@@ -136,6 +155,36 @@ def score_command(
         metrics.write_text(json.dumps(m, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _print_summary(m)
     typer.echo(f"wrote {output}")
+
+
+@app.command("official")
+def official_command(
+    benchmark: str = typer.Option(..., help=BENCH_HELP),
+    data: Path = typer.Option(..., help="The benchmark's file or folder, in its official layout."),
+    results: Path = typer.Option(..., help="A results file as the benchmark's authors publish them."),
+    limit: int = typer.Option(None, help="Score only the first N rows."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Score a published results file: its own verdicts (the leaderboard figure), srpo on its official
+    extraction, srpo on its raw responses, and how often each agrees with the published verdicts."""
+    from srpo.eval.official import score_official
+
+    with _user_errors():
+        figures = score_official(benchmark, data, results, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(figures, indent=2))
+        return
+
+    def pct(key: str) -> str:
+        value = figures.get(key)
+        return "-" if value is None else f"{100 * value:.2f}%"
+
+    typer.echo(
+        f"{figures['benchmark']} · {figures['n']} rows · accuracy as published {pct('published_accuracy')} · "
+        f"srpo on the official extraction {pct('extraction_accuracy')} "
+        f"(agrees {pct('extraction_agreement')}) · srpo on the raw responses {pct('raw_accuracy')} "
+        f"(agrees {pct('raw_agreement')})"
+    )
 
 
 @app.command("report")
@@ -158,7 +207,7 @@ def report_command(
 @app.command("benchmarks")
 def benchmarks_command() -> None:
     """List the registered benchmarks."""
-    from srpo.eval.benchmarks import BENCHMARKS
+    from srpo.tasks import get_task, task_names
 
-    for name, b in sorted(BENCHMARKS.items()):
-        typer.echo(f"{name:14s} {b.summary}")
+    for name in task_names(benchmarks_only=True):
+        typer.echo(f"{name:14s} {get_task(name).summary}")

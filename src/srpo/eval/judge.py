@@ -35,7 +35,7 @@ def judge_prompt(sample: Sample, text: str) -> str:
     """The extraction prompt for one response."""
     choices = ""
     if sample.choices:
-        from srpo.eval.normalise import LETTERS
+        from srpo.grading import LETTERS
 
         choices = "Options:\n" + "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(sample.choices)) + "\n"
     return JUDGE_PROMPT.format(

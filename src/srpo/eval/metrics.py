@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 TRANSITIONS = ("right_to_right", "wrong_to_right", "right_to_wrong", "wrong_to_wrong")
+EXTRACTORS = ("rules", "judge", "fallback", "given", "none")
+"""Who extracted the final answers (`srpo.eval.scoring.Reading`); `metrics["extracted_by"]` holds each share."""
 TRANSITION_LABELS = {
     "right_to_right": "right→right",
     "wrong_to_right": "wrong→right",
@@ -46,6 +48,10 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "format_rate": _mean([bool(r.get("format_ok")) for r in rows]),
         "reflection_rate": len(reflected) / n if n else 0.0,
         "no_answer_rate": _mean([r.get("extraction") is None for r in rows]),
+        "missing": sum(bool(r.get("missing")) for r in rows),
+        "extracted_by": {
+            by: _mean([(r.get("extracted_by") or "none") == by for r in rows]) for by in EXTRACTORS
+        },
         "transitions": {k: (counts[k] / n if n else 0.0) for k in TRANSITIONS},
         "transition_counts": counts,
         "mean_response_tokens": _mean([r.get("response_tokens", 0) for r in rows]),

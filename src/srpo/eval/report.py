@@ -73,6 +73,7 @@ def _summary_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
         "Δ (pts)",
         "format %",
         "no answer %",
+        "read by rules / LLM judge %",
         "tokens",
         "reflection tokens",
     ]
@@ -91,11 +92,18 @@ def _summary_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
                 f"{100 * (m['accuracy'] - m['first_accuracy']):+.1f}",
                 _pct(m["format_rate"]),
                 _pct(m["no_answer_rate"]),
+                _judged(m),
                 f"{m['mean_response_tokens']:.0f}",
                 f"{m['mean_reflection_tokens']:.0f}",
             ]
         )
     return head, body
+
+
+def _judged(m: dict) -> str:
+    shares = m.get("extracted_by") or {}
+    rules = shares.get("rules", 0.0) + shares.get("fallback", 0.0) + shares.get("given", 0.0)
+    return f"{_pct(rules)} / {_pct(shares.get('judge', 0.0))}"
 
 
 def _transition_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:

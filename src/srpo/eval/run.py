@@ -29,11 +29,10 @@ from typing import Any
 
 from srpo.data.sample import Sample
 from srpo.errors import RunFailed, UserError
-from srpo.eval.benchmarks import Benchmark, get_benchmark
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.scoring import (
     PROMPT_STYLES,
-    approx_token_count,
+    default_token_count,
     load_benchmark_samples,
     score_all,
     tokenizer_token_counter,
@@ -42,6 +41,7 @@ from srpo.eval.scoring import (
 from srpo.journal import Journal, iter_jsonl
 from srpo.llm.settings import LLMSettings
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, REFLECTION_SYSTEM_PROMPT
+from srpo.tasks import Task, get_task
 
 DEFAULT_MAX_TOKENS = 1024
 SYSTEM_PROMPTS = {"reflection": REFLECTION_SYSTEM_PROMPT, "plain": ATTEMPT_SYSTEM_PROMPT}
@@ -94,14 +94,14 @@ class EvalRunConfig:
     """Show a live progress line."""
 
 
-def _check(cfg: EvalRunConfig) -> Benchmark:
+def _check(cfg: EvalRunConfig) -> Task:
     if cfg.prompt not in PROMPT_STYLES:
         raise EvalError(f"unknown prompt style {cfg.prompt!r}; choose one of {', '.join(PROMPT_STYLES)}")
     if not cfg.model:
         raise EvalError(f"--model is required for the {cfg.backend} backend")
     if cfg.limit is not None and cfg.limit < 1:
         raise EvalError(f"--limit must be at least 1, got {cfg.limit}")
-    return get_benchmark(cfg.benchmark)
+    return get_task(cfg.benchmark)
 
 
 _IDENTITY = ("benchmark", "model", "backend", "prompt", "max_tokens", "temperature")
@@ -129,9 +129,7 @@ def _start_run_json(cfg: EvalRunConfig, out: Path) -> dict[str, Any]:
     return info
 
 
-def messages_for(
-    benchmark: Benchmark, sample: Sample, prompt_style: str, encoder: Any
-) -> list[dict[str, Any]]:
+def messages_for(benchmark: Task, sample: Sample, prompt_style: str, encoder: Any) -> list[dict[str, Any]]:
     """OpenAI-style chat messages: the style's system prompt, then the images and the benchmark's prompt.
     `encoder(image_root, ref)` gives each image's URL."""
     content: list[dict[str, Any]] = [
@@ -298,12 +296,14 @@ def _token_counter(cfg: EvalRunConfig) -> tuple[Any, str]:
         try:
             return tokenizer_token_counter(source), f"tokenizer of {source}"
         except (OSError, ValueError) as e:
-            print(f"warning: cannot load a tokenizer from {source} ({e}); counting tokens approximately")
-    return approx_token_count, "approximation (UTF-8 bytes / 4, as srpo.reward)"
+            print(f"warning: cannot load a tokenizer from {source} ({e}); counting with the default counter")
+    from srpo.reward.tokens import COUNTER_DESCRIPTIONS, default_counter_name
+
+    return default_token_count, f"{COUNTER_DESCRIPTIONS[default_counter_name()]}, as srpo.reward"
 
 
 def _generate(
-    bench: Benchmark,
+    bench: Task,
     samples: dict[str, Sample],
     pending: int,
     cfg: EvalRunConfig,

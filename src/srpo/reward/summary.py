@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srpo.reward.config import TRANSITIONS, RewardConfig
+from srpo.reward.reference import reference_of
 from srpo.reward.scoring import COMPONENTS, RewardBreakdown, score
+from srpo.tasks import DEFAULT_TASK
 
 RESPONSE_FIELDS = ("response", "completion", "output")
 GOLD_FIELDS = ("answer", "gold", "solution", "ground_truth")
@@ -92,9 +94,15 @@ def _first(row: dict, names: Iterable[str]) -> object:
 
 
 def score_file(
-    path: str | Path, preset: str = "paper", *, config: RewardConfig | None = None, skip_bad: bool = False
+    path: str | Path,
+    preset: str = "paper",
+    *,
+    config: RewardConfig | None = None,
+    skip_bad: bool = False,
+    task: str = DEFAULT_TASK,
 ) -> RewardSummary:
-    """Score every `{response, answer[, choices]}` line of a JSONL file; streams the file.
+    """Score every `{response, answer[, choices, meta, data_source]}` line of a JSONL file; streams the file.
+    A line's `data_source` (or `task`) names the task that judges it; `task` judges the others.
 
     A line that is not a JSON object with a string response and an answer raises `ResponsesFileError`
     naming the file and line, unless `skip_bad` (then it is counted in `skipped`).
@@ -129,5 +137,6 @@ def score_file(
                     raise
                 summary.skipped += 1
                 continue
-            summary.add(score(response, gold, cfg, choices=row.get("choices")))
+            sample, judge = reference_of(row, None, None, task)
+            summary.add(score(response, sample, cfg, task=judge))
     return summary

