@@ -140,6 +140,9 @@ def build_command(
     max_chars: int = typer.Option(
         12000, "--max-chars", help="Drop targets longer than this many characters."
     ),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Skip (and count) bad lines of the inputs instead of stopping."
+    ),
 ) -> None:
     """Assemble five-block SFT samples at the requested correct/wrong mix; dedup; drop over-long ones."""
     from srpo.curate.build import build
@@ -153,6 +156,7 @@ def build_command(
         max_samples=max_samples,
         seed=seed,
         max_chars=max_chars,
+        skip_bad=skip_bad,
     )
     typer.echo(report.summary())
 
@@ -163,11 +167,14 @@ def filter_command(
     output: Path = typer.Option(..., "--output", help="RL prompt set (srpo sample JSONL)."),
     min_pass: float = typer.Option(0.1, "--min-pass", help="Lowest pass rate kept."),
     max_pass: float = typer.Option(0.9, "--max-pass", help="Highest pass rate kept."),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Skip (and count) bad lines of the answers instead of stopping."
+    ),
 ) -> None:
     """Keep prompts whose pass rate over K attempts lies between --min-pass and --max-pass: the RL prompt set."""
     from srpo.curate.filter import filter_prompts
 
-    report = _run(filter_prompts, answers, output, min_pass=min_pass, max_pass=max_pass)
+    report = _run(filter_prompts, answers, output, min_pass=min_pass, max_pass=max_pass, skip_bad=skip_bad)
     typer.echo(report.summary())
 
 

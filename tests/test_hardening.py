@@ -1,0 +1,171 @@
+"""A user's mistakes and a machine's faults, through the CLI as a user meets them: each case asserts the exit
+code, the message (file, record, fix) and what is left on disk — never a traceback, never a lost input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from srpo.cli import app
+
+FIX = Path(__file__).parent / "fixtures" / "eval"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def answers_row(i: int, gold: object = "4", correct: bool = True) -> dict:
+    return {
+        "id": f"r{i}",
+        "sample": {
+            "id": f"r{i}",
+            "question": f"Q{i}?",
+            "answer": gold,
+            "images": [],
+            "rationale": "Because.",
+        },
+        "attempts": [
+            {
+                "text": "t",
+                "think": "I add.",
+                "answer": "\\boxed{4}",
+                "pred": "4",
+                "correct": correct,
+                "format_ok": True,
+            }
+        ],
+        "pass_rate": 1.0 if correct else 0.0,
+    }
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def curated(tmp_path) -> dict[str, Path]:
+    answers = write_lines(tmp_path / "answers.jsonl", [json.dumps(answers_row(i)) for i in range(3)])
+    refl = write_lines(
+        tmp_path / "refl.jsonl",
+        [
+            json.dumps({"id": f"r{i}", "attempt": 0, "reflection": "Checked.", "revised_reasoning": "4."})
+            for i in range(3)
+        ],
+    )
+    gens = write_lines(tmp_path / "gens.jsonl", [json.dumps({"id": "1", "response": "<answer>A</answer>"})])
+    return {"answers": answers, "reflections": refl, "generations": gens, "root": tmp_path}
+
+
+# ------------------------------------------------------------------------- 1: an output that is an input
+
+
+@pytest.mark.parametrize(
+    ("command", "inputs", "output"),
+    [
+        (
+            ["curate", "build", "--reflections", "{reflections}", "--answers", "{answers}"],
+            ["answers"],
+            "answers",
+        ),
+        (["curate", "build", "--reflections", "{reflections}", "--answers", "{answers}"], [], "reflections"),
+        (["curate", "filter", "--answers", "{answers}"], ["answers"], "answers"),
+        (
+            [
+                "eval",
+                "score",
+                "--benchmark",
+                "mathvista",
+                "--data",
+                str(FIX / "mathvista" / "testmini.json"),
+                "--generations",
+                "{generations}",
+            ],
+            ["generations"],
+            "generations",
+        ),
+    ],
+    ids=["build-answers", "build-reflections", "filter-answers", "eval-score-generations"],
+)
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(curated, command, inputs, output):
+    target = curated[output]
+    before = target.read_bytes()
+    args = [a.format(**{k: v for k, v in curated.items()}) for a in command]
+    result = invoke(*args, "--output", target)
+    assert result.exit_code == 2, result.output
+    assert "would destroy that input" in result.output and str(target) in result.output
+    assert target.read_bytes() == before
+
+
+def test_an_output_that_is_the_errors_file_of_an_input_is_refused(curated):
+    errors = curated["root"] / "answers.errors.jsonl"
+    errors.write_text('{"id": "r9", "error": "HTTP 500"}\n')
+    result = invoke("curate", "filter", "--answers", curated["answers"], "--output", errors)
+    assert result.exit_code == 2 and "errors file" in result.output
+    assert "HTTP 500" in errors.read_text()
+
+
+# -------------------------------------------------------------------------- 3: bad rows never vanish
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "message"),
+    [
+        ("{not json", "invalid JSON"),
+        (json.dumps(answers_row(7, gold=None)), "no gold `answer`"),
+        (
+            json.dumps({"id": "r8", "sample": {"id": "r8", "question": "Q?", "answer": "1"}, "attempts": []}),
+            "`attempts` is empty",
+        ),
+        (json.dumps(["a", "list"]), "expected a JSON object"),
+    ],
+    ids=["bad-json", "null-gold", "no-attempts", "not-an-object"],
+)
+def test_a_bad_answers_line_is_an_error_naming_it_or_a_counted_skip(curated, bad_line, message):
+    lines = curated["answers"].read_text().splitlines()
+    lines.insert(1, bad_line)  # in the middle of the file
+    answers = write_lines(curated["answers"], lines)
+    out = curated["root"] / "sft.jsonl"
+    base = ["curate", "build", "--answers", answers, "--reflections", curated["reflections"], "--output", out]
+    result = invoke(*base)
+    assert result.exit_code == 2, result.output
+    assert f"{answers}:2" in result.output and message in result.output and "--skip-bad" in result.output
+    assert not out.exists() and not Path(str(out) + ".tmp").exists()
+    skipped = invoke(*base, "--skip-bad")
+    assert skipped.exit_code == 0, skipped.output
+    assert "1 bad lines skipped" in skipped.output and f"{answers}:2" in skipped.output
+    assert len(out.read_text().splitlines()) == 3
+
+
+def test_non_utf8_bytes_in_reflections_are_named(curated):
+    data = curated["reflections"].read_bytes().replace(b"Checked.", b"Check\xff\xfe.", 1)
+    curated["reflections"].write_bytes(data)
+    out = curated["root"] / "sft.jsonl"
+    result = invoke(
+        "curate",
+        "build",
+        "--answers",
+        curated["answers"],
+        "--reflections",
+        curated["reflections"],
+        "--output",
+        out,
+    )
+    assert (
+        result.exit_code == 2
+        and f"{curated['reflections']}:1" in result.output
+        and "not UTF-8" in result.output
+    )
+
+
+def test_a_torn_last_line_is_skipped_and_said(curated):
+    text = curated["answers"].read_text()
+    curated["answers"].write_text(text + json.dumps(answers_row(5))[:40])  # a run killed mid-write
+    out = curated["root"] / "rl.jsonl"
+    result = invoke("curate", "filter", "--answers", curated["answers"], "--output", out, "--min-pass", "0", "--max-pass", "1")
+    assert result.exit_code == 0 and "unfinished last line skipped" in result.output
+    assert len(out.read_text().splitlines()) == 3
