@@ -166,6 +166,17 @@ def test_a_torn_last_line_is_skipped_and_said(curated):
     text = curated["answers"].read_text()
     curated["answers"].write_text(text + json.dumps(answers_row(5))[:40])  # a run killed mid-write
     out = curated["root"] / "rl.jsonl"
-    result = invoke("curate", "filter", "--answers", curated["answers"], "--output", out, "--min-pass", "0", "--max-pass", "1")
+    result = invoke(
+        "curate",
+        "filter",
+        "--answers",
+        curated["answers"],
+        "--output",
+        out,
+        "--min-pass",
+        "0",
+        "--max-pass",
+        "1",
+    )
     assert result.exit_code == 0 and "unfinished last line skipped" in result.output
     assert len(out.read_text().splitlines()) == 3

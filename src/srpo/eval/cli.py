@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from srpo.eval.run import DEFAULT_MAX_TOKENS
+from srpo.llm.backend import backend_names
 from srpo.llm.options import LLM, llm_options
 from srpo.llm.settings import LLMSettings
 
@@ -70,7 +71,7 @@ def run_command(
     label: str = typer.Option(None, help="Name of the run in reports (default: the folder name)."),
     tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: the model's)."),
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
-    judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
+    judge_backend: str = typer.Option("openai", help=f"Backend of the judge: {', '.join(backend_names())}."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
     llm: LLMSettings = LLM,
 ) -> None:
