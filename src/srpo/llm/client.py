@@ -123,7 +123,7 @@ class LLMClient:
         elif kind == "unreachable":
             self._unreachable_in_a_row += 1
             if self._unreachable_in_a_row >= STOP_AFTER and self.stop_reason is None:
-                self.stop_reason = f"stopped after {self._unreachable_in_a_row} requests in a row found no server: {error.reason}"
+                self.stop_reason = f"stopped after {self._unreachable_in_a_row} requests in a row could not reach the model: {error.reason}"
         else:
             self._unreachable_in_a_row = 0
         return RequestFailed(reason, attempts, error.status, kind)
