@@ -571,3 +571,21 @@ def test_structured_output_gives_up_after_bounded_reasks():
 
         run(main())
     assert server.outcomes["ok"] == 2
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        {"type": "text", "text": "What is 1 + 1?"},
+        {"type": "text", "text": 'quotes " \\ é ü 中 \n \t \x01 \u2028'},
+        {"text": "keys the other way round", "type": "text"},
+        {"type": "text", "text": ""},
+        {"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}},
+        {"type": "input_audio", "input_audio": {"data": "abc"}},
+    ],
+)
+def test_cache_key_of_a_part_is_its_sorted_json(part):
+    # The cache keys of earlier runs stay valid: a part hashes as json.dumps(part, sort_keys=True) always did.
+    from srpo.llm.request import _part_json
+
+    assert _part_json(part) == json.dumps(part, sort_keys=True, default=str).encode()

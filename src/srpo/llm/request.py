@@ -66,8 +66,20 @@ class ChatRequest:
                     url = p["image_url"]
                     h.update(str(url.get("url") if isinstance(url, dict) else url).encode())
                 else:
-                    h.update(json.dumps(p, sort_keys=True, default=str).encode())
+                    h.update(_part_json(p))
         return h.hexdigest()
+
+
+_json_string = json.encoder.encode_basestring_ascii  # what json.dumps does to a str, without its overhead
+
+
+def _part_json(part: dict[str, Any]) -> bytes:
+    """`json.dumps(part, sort_keys=True, default=str)` — the same bytes, so cache keys stay as they were —
+    written out directly for the common `{"type": "text", "text": str}` part (a third of the cost)."""
+    text = part.get("text")
+    if len(part) == 2 and part.get("type") == "text" and type(text) is str:
+        return b'{"text": ' + _json_string(text).encode() + b', "type": "text"}'
+    return json.dumps(part, sort_keys=True, default=str).encode()
 
 
 @dataclass
