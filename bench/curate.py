@@ -7,14 +7,14 @@
    ~100 KB PNG) at concurrency 64 against the stand-in server of `bench/_server.py` (a minimal asyncio server
    in another process, lean so that on a small machine it takes little CPU from the client) with a fixed
    100 ms latency, after one short warm-up run (start-up off the clock). Repeated (`--repeats`, fresh output
-   and cache each time): the best wall time against the
-   ideal (requests × latency / concurrency), the median client CPU per request (everything the step does:
-   read the row, encode the image, build and send the request, parse, grade, cache, journal), the server's
-   CPU per request. Wall time is noisy on shared cores; CPU time much less so.
+   and cache each time): the best wall time against the ideal (requests × latency / concurrency), the
+   median client CPU per request (everything the step does: read the row, encode the image, build and send
+   the request, parse, grade, cache, journal), the server's CPU per request. Wall time is noisy on shared
+   cores; CPU time less so.
 2. A realistic profile: 5,000 requests at 2 s ± 1 s (uniform) and concurrency 256 — a vLLM server writing
    ~500-token answers — as a ratio to the ideal (requests × mean latency / concurrency).
 3. The HTTP paths alone (a 100 KB body, same server, concurrency 64): the official client, and the lean
-   aiohttp path `--backend openai` uses, with a Python speed calibration.
+   path `--backend openai` uses (`srpo.llm.http1` for http://), with a Python speed calibration.
 4. Two `--shard` processes at once, the documented way to use a second core.
 5. Memory: peak RSS of the whole `answer` step over 10,000 and 100,000 records, each run in a fresh process,
    with its pipeline CPU per record. To keep this affordable the requests go to an in-process backend that
