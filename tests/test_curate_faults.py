@@ -113,3 +113,12 @@ def test_reflect_with_a_refused_key_stops_too(tmp_path):
         )
     assert result.exit_code == 3 and "check OPENAI_API_KEY / --api-key-env" in result.output, result.output
     assert server.outcomes["401"] == 3
+
+
+def test_the_synthetic_teacher_cannot_answer_and_the_run_stops_at_once(tmp_path):
+    inp = write_samples(tmp_path, 30)
+    args = ["curate", "answer", "--input", str(inp), "--output", str(tmp_path / "a.jsonl"), "--model", "p"]
+    result = runner.invoke(app, args + ["--backend", "synthetic", "--concurrency", "1", "--no-progress"])
+    assert result.exit_code == 3, result.output
+    assert "only writes teacher reflections" in result.output
+    assert len(read_jsonl(tmp_path / "a.errors.jsonl")) == 3  # not 30

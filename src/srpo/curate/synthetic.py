@@ -71,9 +71,10 @@ class SyntheticTeacher(Backend):
         context = request.context or {}
         sample, attempt = context.get("sample"), context.get("attempt")
         if not isinstance(sample, Sample) or not isinstance(attempt, dict):
-            raise LLMError(
+            raise LLMError(  # "unreachable": no request of this kind can succeed, so the run stops early
                 "the synthetic backend only writes teacher reflections (srpo curate reflect --backend synthetic)",
                 retryable=False,
+                kind="unreachable",
             )
         try:
             reply = synthetic_reflection(sample, attempt)
