@@ -21,9 +21,8 @@ from srpo.data.sample import ImageBytes
 from srpo.llm.cache import ResponseCache
 from srpo.llm.client import LLMClient
 from srpo.llm.images import ImageEncoder
-from srpo.llm.openai_compat import json_body
 from srpo.llm.progress import Progress
-from srpo.llm.request import ChatRequest, ChatResult, RequestFailed, RunStopped
+from srpo.llm.request import ChatRequest, ChatResult, LLMError, RequestFailed, RunStopped
 from srpo.llm.retry import RetryPolicy, parse_retry_after
 from srpo.llm.settings import LLMSettings
 from srpo.llm.structured import StructuredOutputError, chat_structured, parse_json_object
@@ -167,8 +166,17 @@ BIG = "data:image/png;base64," + "QUJD+/9=" * 1000
         {"model": "m", "messages": [{"role": "user", "content": "plain"}], "temperature": 0.5},
     ],
 )
-def test_json_body_is_the_json_of_the_body(body):
-    assert json.loads(json_body(body)) == body
+def test_request_body_is_the_json_of_the_body(body):
+    params = {k: v for k, v in body.items() if k not in ("model", "messages")}
+    request = ChatRequest(body["messages"], {**params, "top_p": None})  # None: left out
+    sent = request.body(body["model"])
+    assert json.loads(sent) == body and request.body(body["model"]) is sent  # built once, reused
+
+
+def test_request_body_refuses_text_that_is_not_unicode():
+    with pytest.raises(LLMError, match="cannot be sent as JSON") as e:
+        ChatRequest([{"role": "user", "content": "bad \ud800 surrogate"}]).body("m")
+    assert not e.value.retryable
 
 
 def test_image_encoder_keys_data_urls_by_a_digest_of_the_bytes(tmp_path):

@@ -58,13 +58,6 @@ def http_client() -> Any:
     return openai.DefaultAioHttpClient() if AIOHTTP else None
 
 
-def json_body(body: dict[str, Any]) -> bytes:
-    """`body` as compact UTF-8 JSON (orjson: it copies long base64 image URLs at memory speed)."""
-    import orjson
-
-    return orjson.dumps(body)
-
-
 class OpenAISDKBackend(Backend):
     """Subclasses (azure) set `self.model`, `self.key_env`, and build `self._clients` with `_pool_of`."""
 
