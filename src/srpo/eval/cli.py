@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -21,18 +20,12 @@ def _bench_help() -> str:
 BENCH_HELP = _bench_help()
 
 
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Bad input ends the command with its message (file, record, what to do), not a traceback."""
-    from srpo.data.files import DataError
-    from srpo.data.images import ImageError
-    from srpo.eval.run import EvalError
+def _user_errors() -> contextlib.AbstractContextManager[None]:
+    """Bad input ends the command with its message (file, record, what to do), not a traceback: the exit-code
+    policy of every srpo command (`srpo.errors.cli_errors`)."""
+    from srpo.errors import cli_errors
 
-    try:
-        yield
-    except (DataError, ImageError, EvalError, ValueError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
+    return cli_errors("srpo eval")
 
 
 def _print_summary(m: dict) -> None:

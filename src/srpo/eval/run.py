@@ -26,6 +26,7 @@ from typing import Any
 
 from srpo.data.images import ImageError
 from srpo.data.sample import Sample
+from srpo.errors import UserError
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.scoring import (
     PROMPT_STYLES,
@@ -43,7 +44,7 @@ BACKENDS = ("openai", "azure", "local", "vllm")
 SYSTEM_PROMPTS = {"reflection": REFLECTION_SYSTEM_PROMPT, "plain": ATTEMPT_SYSTEM_PROMPT}
 
 
-class EvalError(RuntimeError):
+class EvalError(UserError):
     """A run that cannot proceed; the message says what to change."""
 
 
