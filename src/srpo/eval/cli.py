@@ -183,9 +183,9 @@ def report_command(
     title: str = typer.Option("srpo evaluation report", help="Report title."),
 ) -> None:
     """Markdown + self-contained HTML report of several runs side by side, with plots."""
-    from srpo.eval.report import write_report
-
     with _user_errors():
+        from srpo.eval.report import write_report
+
         result = write_report(list(runs), out, labels=list(label) or None, title=title)
     typer.echo(f"wrote {result['markdown']} and {result['html']}")
 
