@@ -216,7 +216,9 @@ def test_a_missing_extra_is_named_with_its_install_line(tmp_path, blocked, args,
 
     from srpo.eval.scoring import score_generations
 
-    gens = write_lines(tmp_path / "gens.jsonl", [json.dumps({"id": "syn-0001", "response": "<answer>9</answer>"})])
+    gens = write_lines(
+        tmp_path / "gens.jsonl", [json.dumps({"id": "syn-0001", "response": "<answer>9</answer>"})]
+    )
     score_generations("synthetic", FIX / "synthetic" / "test.jsonl", gens, tmp_path / "scores.jsonl")
     (tmp_path / "sitecustomize.py").write_text(BLOCKER)
     env = {

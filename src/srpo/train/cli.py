@@ -17,7 +17,10 @@ import typer
 
 from srpo.train.config import ConfigError
 
-_CONFIG_HELP = "YAML recipe under configs/ (every key is a field of the recipe's config dataclass)."
+_CONFIG_HELP = (
+    "YAML recipe: a file, or a shipped one by name (configs/sft/tiny_cpu.yaml works from any folder); every key "
+    "is a field of the recipe's config dataclass."
+)
 
 
 def _run(kind: str, ctx: typer.Context, config: str | None, dry_run: bool, list_options: bool) -> None:
@@ -38,6 +41,10 @@ def _run_recipe(kind: str, ctx: typer.Context, config: str | None, dry_run: bool
         raise typer.BadParameter(
             "pass --config CONFIG.yaml (and optional key=value overrides)", param_hint="--config"
         )
+    if config is not None:
+        from srpo.train.config import resolve_config
+
+        config = str(resolve_config(config))
     if dry_run:
         from srpo.train.dry_run import dry_run as do_dry_run
 
