@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from curate_data import SECRET, answer_of, read_jsonl, write_samples
+from fake_server import FakeChatServer, FaultPlan
 from srpo.cli import app
 from srpo.curate import answer, build, describe, export, filter_prompts, reflect
 from srpo.data.images import ImageError
-from srpo.llm.fake_server import FakeChatServer, FaultPlan
 from srpo.llm.settings import LLMSettings
 from srpo.response import REFLECTION_SYSTEM_PROMPT, parse_response
 

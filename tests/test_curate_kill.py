@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from curate_data import SECRET, answer_of, write_samples
-from srpo.llm.fake_server import FakeChatServer, FaultPlan
+from fake_server import FakeChatServer, FaultPlan
 
 N = 80
 POISON = {f"s{i:03d}" for i in (5, 50, 77)}  # the server answers these with a 400: they must end as errors
@@ -62,7 +62,9 @@ def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in raw.splitlines() if line.strip()]
 
 
-def _kill_and_resume(step: str, inp: Path, out: Path, server: FakeChatServer, rng: random.Random) -> None:
+def _kill_and_resume(
+    step: str, inp: Path, out: Path, server: FakeChatServer, rng: random.Random, expected_code: int
+) -> None:
     env = {**os.environ, "OPENAI_API_KEY": SECRET, "HF_HUB_OFFLINE": "1"}
     cmd = _command(step, inp, out, server.base_url)
     kills = 0
@@ -85,7 +87,7 @@ def _kill_and_resume(step: str, inp: Path, out: Path, server: FakeChatServer, rn
         proc.stdout.close()
     assert kills >= 1, "the runs finished before any kill; make the server slower"
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert final.returncode == 0, final.stdout + final.stderr
+    assert final.returncode == expected_code, final.stdout + final.stderr
     assert SECRET not in final.stdout + final.stderr
 
 
@@ -101,7 +103,7 @@ def test_sigkill_during_answer_and_reflect_loses_and_duplicates_nothing(tmp_path
         responder=_teacher_or_policy, latency=0.02, faults=plan, reject=_reject, api_key=SECRET
     ) as server:
         answers = tmp_path / "answers.jsonl"
-        _kill_and_resume("answer", inp, answers, server, rng)
+        _kill_and_resume("answer", inp, answers, server, rng, expected_code=1)  # 1: some records failed
         done = [r["id"] for r in _lines(answers)]
         failed = [r["id"] for r in _lines(tmp_path / "answers.errors.jsonl")]
         assert len(done) == len(set(done)) and len(failed) == len(set(failed))
@@ -109,7 +111,7 @@ def test_sigkill_during_answer_and_reflect_loses_and_duplicates_nothing(tmp_path
         assert set(failed) == POISON | {"gone"}
 
         refl = tmp_path / "refl.jsonl"
-        _kill_and_resume("reflect", answers, refl, server, rng)
+        _kill_and_resume("reflect", answers, refl, server, rng, expected_code=0)
         done_r = [r["id"] for r in _lines(refl)]
         assert len(done_r) == len(set(done_r)) and set(done_r) == set(done)
         assert not (tmp_path / "refl.errors.jsonl").exists()

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fake_server import FakeChatServer
 from srpo.cli import app
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
 from srpo.eval.scoring import approx_token_count, score_generations, score_response
-from srpo.llm.fake_server import FakeChatServer
 from srpo.models.qwen_vocab import available
 from srpo.response import five_block_response
 from srpo.tasks import get_task

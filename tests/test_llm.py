@@ -15,15 +15,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from curate_data import SECRET
+from fake_server import FakeChatServer, FaultPlan
 from srpo.data.images import ImageError
 from srpo.data.sample import ImageBytes
 from srpo.llm.cache import ResponseCache
 from srpo.llm.client import LLMClient
-from srpo.llm.fake_server import FakeChatServer, FaultPlan
 from srpo.llm.images import ImageEncoder
-from srpo.llm.openai_compat import json_body
 from srpo.llm.progress import Progress
-from srpo.llm.request import ChatRequest, ChatResult, RequestFailed
+from srpo.llm.request import ChatRequest, ChatResult, LLMError, RequestFailed, RunStopped
 from srpo.llm.retry import RetryPolicy, parse_retry_after
 from srpo.llm.settings import LLMSettings
 from srpo.llm.structured import StructuredOutputError, chat_structured, parse_json_object
@@ -167,8 +166,17 @@ BIG = "data:image/png;base64," + "QUJD+/9=" * 1000
         {"model": "m", "messages": [{"role": "user", "content": "plain"}], "temperature": 0.5},
     ],
 )
-def test_json_body_is_the_json_of_the_body(body):
-    assert json.loads(json_body(body)) == body
+def test_request_body_is_the_json_of_the_body(body):
+    params = {k: v for k, v in body.items() if k not in ("model", "messages")}
+    request = ChatRequest(body["messages"], {**params, "top_p": None})  # None: left out
+    sent = request.body(body["model"])
+    assert json.loads(sent) == body and request.body(body["model"]) is sent  # built once, reused
+
+
+def test_request_body_refuses_text_that_is_not_unicode():
+    with pytest.raises(LLMError, match="cannot be sent as JSON") as e:
+        ChatRequest([{"role": "user", "content": "bad \ud800 surrogate"}]).body("m")
+    assert not e.value.retryable
 
 
 def test_image_encoder_keys_data_urls_by_a_digest_of_the_bytes(tmp_path):
@@ -274,18 +282,27 @@ def test_progress_off_a_terminal_prints_plain_lines():
 # ------------------------------------------------------------------------------------------ real server
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
-def transport(request, monkeypatch):
-    """Run a test on aiohttp (the default when installed) and on the httpx fallback."""
-    from srpo.llm import openai_compat
+HTTP_PATHS = ["openai", "openai/aiohttp", "openai-sdk/aiohttp", "openai-sdk/httpx"]
 
-    if request.param == "aiohttp" and not openai_compat.AIOHTTP:
+
+@pytest.fixture(params=HTTP_PATHS)
+def http_path(request, monkeypatch):
+    """The backend to test: the lean path (plain HTTP/1.1 for http:// URLs, or its aiohttp session), and the
+    official client on its aiohttp transport (the default when installed) and on the httpx fallback. Every
+    fault test runs on all four."""
+    from srpo.llm import openai_compat, openai_http
+
+    backend, _, transport = request.param.partition("/")
+    if backend == "openai":
+        monkeypatch.setattr(openai_http, "PLAIN_HTTP", transport != "aiohttp")
+    elif transport == "aiohttp" and not openai_compat.AIOHTTP:
         pytest.skip("aiohttp is not installed")
-    monkeypatch.setattr(openai_compat, "AIOHTTP", request.param == "aiohttp")
-    return request.param
+    else:
+        monkeypatch.setattr(openai_compat, "AIOHTTP", transport == "aiohttp")
+    return backend
 
 
-def test_every_fault_is_retried_to_success(transport):
+def test_every_fault_is_retried_to_success(http_path):
     plan = FaultPlan(
         rates={"500": 0.2, "429": 0.2, "slow": 0.1, "drop": 0.15, "malformed": 0.15},
         max_faults_per_request=3,
@@ -295,7 +312,7 @@ def test_every_fault_is_retried_to_success(transport):
     with FakeChatServer(faults=plan, api_key=SECRET) as server:
 
         async def main():
-            client = LLMClient(settings_for(server, max_retries=4))
+            client = LLMClient(settings_for(server, max_retries=4, backend=http_path))
             reqs = [
                 ChatRequest([{"role": "user", "content": f"q{i}"}], {"temperature": 1.0}) for i in range(40)
             ]
@@ -310,13 +327,13 @@ def test_every_fault_is_retried_to_success(transport):
     assert usage.retries == faults and usage.failed == 0 and usage.requests == 40
 
 
-def test_429_retry_after_is_honoured_by_the_client():
+def test_429_retry_after_is_honoured_by_the_client(http_path):
     with FakeChatServer(
         faults=FaultPlan(rates={"429": 1.0}, max_faults_per_request=1, retry_after=0.3)
     ) as server:
 
         async def main():
-            client = LLMClient(settings_for(server))
+            client = LLMClient(settings_for(server, backend=http_path))
             await client.chat(ChatRequest([{"role": "user", "content": "x"}]))
             await client.aclose()
 
@@ -327,7 +344,7 @@ def test_429_retry_after_is_honoured_by_the_client():
     )  # the server asked for 0.3 s; the base delay is 0.01 s
 
 
-def test_4xx_is_not_retried_and_retries_are_bounded():
+def test_4xx_is_not_retried_and_retries_are_bounded(http_path):
     def reject(body):
         text = json.dumps(body["messages"])
         return (400, "bad image") if "bad" in text else None
@@ -336,7 +353,7 @@ def test_4xx_is_not_retried_and_retries_are_bounded():
     with FakeChatServer(reject=reject, faults=plan) as server:
 
         async def main():
-            client = LLMClient(settings_for(server, max_retries=3))
+            client = LLMClient(settings_for(server, max_retries=3, backend=http_path))
             errors = []
             for content in ("bad", "always 500"):
                 with pytest.raises(RequestFailed) as e:
@@ -355,18 +372,93 @@ def test_4xx_is_not_retried_and_retries_are_bounded():
     assert flaky.attempts == 4 and "gave up after 4 attempts" in flaky.reason and "HTTP 500" in flaky.reason
 
 
-def test_timeout_is_per_request_and_recorded():
+def test_timeout_is_per_request_and_recorded(http_path):
     with FakeChatServer(
         faults=FaultPlan(rates={"slow": 1.0}, max_faults_per_request=100, slow_seconds=2.0)
     ) as server:
 
         async def main():
-            client = LLMClient(settings_for(server, timeout=0.2, max_retries=1))
+            client = LLMClient(settings_for(server, timeout=0.2, max_retries=1, backend=http_path))
             with pytest.raises(RequestFailed, match="timed out after 0.2s"):
                 await client.chat(ChatRequest([{"role": "user", "content": "x"}]))
             await client.aclose()
 
         run(main())
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens here once the socket is closed
+
+
+def test_connection_refused_is_reported_as_refused_not_as_a_timeout(http_path):
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+
+    async def main():
+        client = LLMClient(
+            LLMSettings(
+                model="m", base_url=[url], timeout=30, max_retries=1, retry_base_delay=0.01, backend=http_path
+            )
+        )
+        with pytest.raises(RequestFailed) as e:
+            await client.chat(ChatRequest([{"role": "user", "content": "x"}]))
+        await client.aclose()
+        return e.value
+
+    err = run(main())
+    assert f"connection refused by {url}" in err.reason and "timed out" not in err.reason
+    assert err.kind == "unreachable" and err.attempts == 2
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_refused_key_stops_the_run_after_a_few_requests(http_path, status):
+    def reject(body):
+        return (status, "Incorrect API key provided")
+
+    with FakeChatServer(reject=reject) as server:
+
+        async def main():
+            client = LLMClient(settings_for(server, concurrency=2, backend=http_path))
+            outcomes = []
+
+            async def one(i):
+                try:
+                    await client.chat(ChatRequest([{"role": "user", "content": str(i)}]))
+                except (RequestFailed, RunStopped) as e:
+                    outcomes.append(e)
+
+            await asyncio.gather(*(one(i) for i in range(50)))
+            await client.aclose()
+            return outcomes, client.stop_reason
+
+        outcomes, stop_reason = run(main())
+    refused = [e for e in outcomes if isinstance(e, RequestFailed)]
+    assert 3 <= len(refused) <= 3 + 2 and server.outcomes[str(status)] == len(refused)  # then nothing is sent
+    assert all(e.kind == "auth" and e.attempts == 1 for e in refused)  # never retried
+    assert len(outcomes) == 50 and stop_reason is not None
+    assert f"HTTP {status}" in stop_reason and "check OPENAI_API_KEY / --api-key-env" in stop_reason
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (SECRET + "\r\n", "contains a line break"),
+        (SECRET + "\n", "contains a line break"),
+        ("sk-\x07abc", "control or non-ASCII"),
+        ("sk-clé", "control or non-ASCII"),
+    ],
+)
+def test_a_key_that_cannot_travel_in_a_header_is_refused_before_any_request(
+    http_path, monkeypatch, key, message
+):
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    with FakeChatServer() as server, pytest.raises(ValueError, match=message) as e:
+        LLMClient(settings_for(server, backend=http_path))
+    assert "$OPENAI_API_KEY" in str(e.value) and key.strip() not in str(e.value)
+    assert not server.outcomes
 
 
 def test_cache_means_a_rerun_sends_nothing(tmp_path):
@@ -416,14 +508,14 @@ def test_rpm_limit_spaces_request_starts():
     assert all(b - a >= 0.09 for a, b in zip(starts, starts[1:], strict=False))
 
 
-def test_api_key_is_redacted_from_errors_even_when_the_server_echoes_it(tmp_path):
+def test_api_key_is_redacted_from_errors_even_when_the_server_echoes_it(tmp_path, http_path):
     def reject(body):
         return (403, f"key {SECRET} is not allowed here")
 
     with FakeChatServer(reject=reject) as server:
 
         async def main():
-            client = LLMClient(settings_for(server), cache_path=tmp_path / "c.sqlite")
+            client = LLMClient(settings_for(server, backend=http_path), cache_path=tmp_path / "c.sqlite")
             with pytest.raises(RequestFailed) as e:
                 await client.chat(ChatRequest([{"role": "user", "content": "x"}]))
             await client.aclose()
@@ -434,10 +526,15 @@ def test_api_key_is_redacted_from_errors_even_when_the_server_echoes_it(tmp_path
     assert SECRET.encode() not in (tmp_path / "c.sqlite").read_bytes()
 
 
-def test_missing_key_for_the_official_api_is_a_clear_error(monkeypatch):
+@pytest.mark.parametrize("backend", ["openai", "openai-sdk"])
+def test_missing_key_for_the_official_api_is_a_clear_error(monkeypatch, backend):
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(ValueError, match="set the environment variable OPENAI_API_KEY"):
-        LLMClient(LLMSettings(model="gpt-4o"))
+        LLMClient(LLMSettings(model="gpt-4o", backend=backend))
+    with pytest.raises(ValueError, match="--api-key-env MY_KEY: that environment variable is not set"):
+        LLMClient(
+            LLMSettings(model="m", base_url=["http://127.0.0.1:9/v1"], api_key_env="MY_KEY", backend=backend)
+        )
 
 
 # ------------------------------------------------------------------------------------------ structured
@@ -482,3 +579,21 @@ def test_structured_output_gives_up_after_bounded_reasks():
 
         run(main())
     assert server.outcomes["ok"] == 2
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        {"type": "text", "text": "What is 1 + 1?"},
+        {"type": "text", "text": 'quotes " \\ é ü 中 \n \t \x01 \u2028'},
+        {"text": "keys the other way round", "type": "text"},
+        {"type": "text", "text": ""},
+        {"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}},
+        {"type": "input_audio", "input_audio": {"data": "abc"}},
+    ],
+)
+def test_cache_key_of_a_part_is_its_sorted_json(part):
+    # The cache keys of earlier runs stay valid: a part hashes as json.dumps(part, sort_keys=True) always did.
+    from srpo.llm.request import _part_json
+
+    assert _part_json(part) == json.dumps(part, sort_keys=True, default=str).encode()

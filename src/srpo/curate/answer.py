@@ -40,6 +40,7 @@ from srpo.curate.runner import (
     parse_shard,
     run_journaled,
     run_step,
+    stopped_run,
 )
 from srpo.data.formats import GOLD_UNCLEAR
 from srpo.data.images import default_image_root
@@ -50,7 +51,7 @@ from srpo.llm.cache import default_cache_path
 from srpo.llm.client import LLMClient
 from srpo.llm.images import ImageEncoder
 from srpo.llm.progress import Progress
-from srpo.llm.request import ChatRequest, ChatResult, Message
+from srpo.llm.request import ChatRequest, ChatResult, Message, RunStopped
 from srpo.llm.settings import LLMSettings
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, parse_response
 from srpo.tasks import DEFAULT_TASK, Task, get_task
@@ -107,7 +108,8 @@ def answer(
 ) -> StepReport:
     """Have the policy answer every record of `input` `samples` times and grade each attempt; append one row
     per record to `output` (see the module doc). `task` (a `srpo.tasks` name) judges the attempts, exactly as
-    the reward and evaluation would. Resumable: finished ids are skipped, failed ones retried."""
+    the reward and evaluation would. Resumable: finished ids are skipped, failed ones retried. Raises
+    `srpo.errors.RunFailed` when the run was stopped (the API key refused, no server reachable)."""
     llm = llm or LLMSettings()
     judge = get_task(task)
     if samples < 1:
@@ -173,6 +175,7 @@ def answer(
                     "_tokens": fresh_tokens(results),
                 }
 
+            stopped = None
             try:
                 await run_journaled(
                     todo(),
@@ -182,6 +185,10 @@ def answer(
                     max_in_flight=max(2 * llm.concurrency, 2),
                     step="answer",
                 )
+            except RunStopped as e:
+                stopped = e.reason
+            else:  # every record was already in flight when the client stopped: still say why
+                stopped = client.stop_reason
             finally:
                 await client.aclose()
                 report.written, report.failed = journal.written, journal.failed
@@ -190,6 +197,8 @@ def answer(
                 if stats.gold_unclear:
                     report.extra["gold answers not isolated (attempts not graded)"] = stats.gold_unclear
                 report.extra["images encoded"] = encoder.encoded
+        if stopped is not None:
+            raise stopped_run(report, stopped)
         return report
 
     return run_step(main, output)

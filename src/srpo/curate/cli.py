@@ -3,81 +3,36 @@ same name with the same arguments)."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import typer
 
+from srpo.errors import cli_errors
+from srpo.llm.options import LLM, llm_options
+from srpo.llm.settings import LLMSettings
+
 app = typer.Typer(no_args_is_help=True, help="Stage 1: curate reflection data.")
 
-# Options shared by the commands that call a model. Defaults mirror srpo.llm.settings.LLMSettings.
-_BACKEND = typer.Option("openai", "--backend", help="openai (any OpenAI-compatible server), azure, local.")
-_BASE_URL = typer.Option(
-    None, "--base-url", help="Server URL, e.g. http://localhost:8000/v1; repeat to spread load."
-)
-_API_KEY_ENV = typer.Option(
-    None, "--api-key-env", help="Env variable holding the API key (default OPENAI_API_KEY)."
-)
-_AZURE_ENDPOINT = typer.Option(
-    None, "--azure-endpoint", help="Azure OpenAI endpoint (default $AZURE_OPENAI_ENDPOINT)."
-)
-_API_VERSION = typer.Option(
-    None, "--api-version", help="Azure OpenAI API version (default $OPENAI_API_VERSION)."
-)
-_CONCURRENCY = typer.Option(16, "--concurrency", help="Requests in flight at once.")
-_RPM = typer.Option(None, "--rpm", help="Limit on requests started per minute.")
-_TIMEOUT = typer.Option(120.0, "--timeout", help="Seconds per request before it is abandoned and retried.")
-_RETRIES = typer.Option(6, "--max-retries", help="Retries per request (429/5xx/timeouts/connection errors).")
-_CACHE = typer.Option(None, "--cache", help="SQLite response cache (default: beside the output).")
-_NO_CACHE = typer.Option(False, "--no-cache", help="Bypass the response cache.")
-_PRICE_IN = typer.Option(None, "--price-in", help="Price per 1M prompt tokens, for a cost estimate.")
-_PRICE_OUT = typer.Option(None, "--price-out", help="Price per 1M completion tokens.")
-_URL_PREFIX = typer.Option(
-    None, "--image-url-prefix", help="Send images as PREFIX + path under the image root."
-)
-_FILE_URLS = typer.Option(
-    False, "--file-urls", help="Send images as file:// URLs (vLLM --allowed-local-media-path)."
-)
-_HOOK = typer.Option(
-    None,
-    "--upload-hook",
-    help="module:function (or file.py:function) that uploads an image, returns its URL.",
-)
-_MAX_TOKENS = typer.Option(None, "--max-tokens", help="Cap on generated tokens per request.")
-_TOP_P = typer.Option(None, "--top-p", help="Nucleus sampling parameter.")
-_BATCH = typer.Option(8, "--batch-size", help="local backend: prompts per generate batch.")
-_DEVICE = typer.Option(
-    None, "--device", help="local backend: torch device (default cuda if available, else cpu)."
-)
-_NO_PROGRESS = typer.Option(False, "--no-progress", help="Do not show the progress line.")
 _SHARD = typer.Option(None, "--shard", help="Process only shard i of n (i/n), split by id hash.")
 
 
-def _settings(flags: dict) -> object:
-    """LLMSettings from a command's flags (its `locals()`): every flag named like a settings field."""
-    from dataclasses import fields
-
-    from srpo.llm.settings import LLMSettings
-
-    kw = {f.name: flags[f.name] for f in fields(LLMSettings) if f.name in flags}
-    kw["base_url"] = list(kw.get("base_url") or [])
-    kw["progress"] = not flags.get("no_progress", False)
-    return LLMSettings(**kw)
-
-
 def _run(fn, *args, **kwargs):
-    """Call a library function; bad input → message and exit 2; Ctrl-C → exit 130 (resume hint printed)."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
+    """Call a library function under `srpo.errors.cli_errors`: a user error exits 2 with its message, a
+    stopped run 3, Ctrl-C 130 (the resume hint is printed by the step)."""
+    with cli_errors("srpo curate"):
         return fn(*args, **kwargs)
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except (ValueError, OSError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
+
+
+def _finish(report) -> None:
+    """Print a step's summary and exit with the code of its outcome (`srpo.errors`: 1 when some records
+    failed, 3 when none succeeded)."""
+    typer.echo(report.summary())
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 @app.command("answer")
+@llm_options(model_help="Policy model name (local: checkpoint folder).")
 def answer_command(
     input: Path = typer.Option(
         ..., "--input", help="Samples: JSONL/JSON/Parquet/HF folder, any supported row format."
@@ -86,7 +41,6 @@ def answer_command(
     image_root: Path | None = typer.Option(
         None, "--image-root", help="Folder relative image paths live in (default: the input's folder)."
     ),
-    model: str | None = typer.Option(None, "--model", help="Policy model name (local: checkpoint folder)."),
     samples: int = typer.Option(1, "--samples", help="Attempts per question (K)."),
     temperature: float = typer.Option(1.0, "--temperature", help="Sampling temperature."),
     shard: str | None = _SHARD,
@@ -104,32 +58,11 @@ def answer_command(
         "--task",
         help="Task that judges the attempts (srpo.tasks; `srpo eval benchmarks` lists them).",
     ),
-    backend: str = _BACKEND,
-    base_url: list[str] | None = _BASE_URL,
-    api_key_env: str | None = _API_KEY_ENV,
-    azure_endpoint: str | None = _AZURE_ENDPOINT,
-    api_version: str | None = _API_VERSION,
-    concurrency: int = _CONCURRENCY,
-    rpm: float | None = _RPM,
-    timeout: float = _TIMEOUT,
-    max_retries: int = _RETRIES,
-    cache: str | None = _CACHE,
-    no_cache: bool = _NO_CACHE,
-    price_in: float | None = _PRICE_IN,
-    price_out: float | None = _PRICE_OUT,
-    image_url_prefix: str | None = _URL_PREFIX,
-    file_urls: bool = _FILE_URLS,
-    upload_hook: str | None = _HOOK,
-    max_tokens: int | None = _MAX_TOKENS,
-    top_p: float | None = _TOP_P,
-    batch_size: int = _BATCH,
-    device: str | None = _DEVICE,
-    no_progress: bool = _NO_PROGRESS,
+    llm: LLMSettings = LLM,
 ) -> None:
     """The policy answers each question K times in <think>/<answer> form; every attempt is graded."""
     from srpo.curate.answer import answer
 
-    llm = _settings(locals())
     report = _run(
         answer,
         input,
@@ -144,16 +77,14 @@ def answer_command(
         task=task,
         llm=llm,
     )
-    typer.echo(report.summary())
+    _finish(report)
 
 
 @app.command("reflect")
+@llm_options(model_flags=("--teacher-model",), model_help="Teacher model name (azure: deployment).")
 def reflect_command(
     input: Path = typer.Option(..., "--input", help="Answers JSONL from `srpo curate answer`."),
     output: Path = typer.Option(..., "--output", help="Reflections JSONL (appended; rerun to resume)."),
-    teacher_model: str | None = typer.Option(
-        None, "--teacher-model", help="Teacher model name (azure: deployment)."
-    ),
     descriptions: Path | None = typer.Option(
         None, "--descriptions", help="DESC.jsonl from `srpo curate describe`."
     ),
@@ -172,39 +103,15 @@ def reflect_command(
     temperature: float | None = typer.Option(None, "--temperature", help="Teacher sampling temperature."),
     max_reasks: int = typer.Option(2, "--max-reasks", help="Re-asks when the teacher's JSON is invalid."),
     shard: str | None = _SHARD,
-    backend: str = typer.Option(
-        "openai", "--backend", help="openai, azure, local, or synthetic (synthetic data only)."
-    ),
-    base_url: list[str] | None = _BASE_URL,
-    api_key_env: str | None = _API_KEY_ENV,
-    azure_endpoint: str | None = _AZURE_ENDPOINT,
-    api_version: str | None = _API_VERSION,
-    concurrency: int = _CONCURRENCY,
-    rpm: float | None = _RPM,
-    timeout: float = _TIMEOUT,
-    max_retries: int = _RETRIES,
-    cache: str | None = _CACHE,
-    no_cache: bool = _NO_CACHE,
-    price_in: float | None = _PRICE_IN,
-    price_out: float | None = _PRICE_OUT,
-    image_url_prefix: str | None = _URL_PREFIX,
-    file_urls: bool = _FILE_URLS,
-    upload_hook: str | None = _HOOK,
-    max_tokens: int | None = _MAX_TOKENS,
-    top_p: float | None = _TOP_P,
-    batch_size: int = _BATCH,
-    device: str | None = _DEVICE,
-    no_progress: bool = _NO_PROGRESS,
+    llm: LLMSettings = LLM,
 ) -> None:
     """The teacher returns {reflection, revised_reasoning} for each policy attempt."""
     from srpo.curate.reflect import reflect
 
-    llm = _settings(locals())
     report = _run(
         reflect,
         input,
         output,
-        teacher_model=teacher_model,
         descriptions=descriptions,
         prompt=prompt,
         system_prompt=system_prompt,
@@ -215,7 +122,7 @@ def reflect_command(
         shard=shard,
         llm=llm,
     )
-    typer.echo(report.summary())
+    _finish(report)
 
 
 @app.command("build")

@@ -15,7 +15,9 @@ Output row (JSONL, one per answered record)::
      "reflection": str, "revised_reasoning": str,
      "teacher": str}                         # teacher model name, or "synthetic"
 
-`--backend synthetic` uses the deterministic teacher of `srpo.curate.synthetic` (synthetic data only).
+Every teacher is a registered backend (`srpo.llm.backend`); each request carries the sample and the
+attempt as its `context`, which `--backend synthetic` (the deterministic teacher of `srpo.curate.synthetic`,
+for synthetic data only) answers from.
 """
 
 from __future__ import annotations
@@ -39,14 +41,15 @@ from srpo.curate.runner import (
     parse_shard,
     run_journaled,
     run_step,
+    stopped_run,
 )
-from srpo.curate.synthetic import synthetic_reflection
 from srpo.data.sample import Sample
 from srpo.journal import Journal, iter_jsonl
 from srpo.llm.cache import default_cache_path
 from srpo.llm.client import LLMClient
 from srpo.llm.images import ImageEncoder
 from srpo.llm.progress import Progress
+from srpo.llm.request import RunStopped
 from srpo.llm.settings import LLMSettings
 from srpo.llm.structured import chat_structured
 
@@ -128,11 +131,10 @@ def reflect(
     described = load_descriptions(descriptions)
     system = template_text("reflect_system.txt", system_prompt).strip()
     template_text("reflect.j2", prompt)  # fail now, not per record, when the file is missing
-    synthetic = llm.backend == "synthetic"
     report = StepReport("reflect", Path(output), Path(output))
 
     async def main() -> StepReport:
-        client = None if synthetic else LLMClient(llm, cache_path=default_cache_path(output))
+        client = LLMClient(llm, cache_path=default_cache_path(output))
         encoders: dict[str, ImageEncoder] = {}
         params = llm.sampling_params(temperature)
 
@@ -172,8 +174,6 @@ def reflect(
             async def process(rec: AnsweredRecord) -> dict[str, Any]:
                 sample, attempt = rec.sample, rec.attempt
                 base = {"id": rec.id, "attempt": 0, "first_correct": bool(attempt.get("correct"))}
-                if synthetic:
-                    return {**base, **synthetic_reflection(sample, attempt), "teacher": "synthetic"}
                 description = described.get(rec.id) or sample.meta.get("description")
                 if text_only and not description:
                     raise RecordError(
@@ -194,21 +194,23 @@ def reflect(
                     rationale=sample.rationale or "",
                 )
                 parsed, results = await chat_structured(
-                    client,  # type: ignore[arg-type]
+                    client,
                     chat_messages(system, text, urls),
                     TeacherReflection,
                     name="reflection",
                     params=params,
                     max_reasks=max_reasks,
+                    context={"sample": sample, "attempt": attempt},
                 )
                 return {
                     **base,
                     "reflection": parsed.reflection,
                     "revised_reasoning": parsed.revised_reasoning,
-                    "teacher": client.model,  # type: ignore[union-attr]
+                    "teacher": client.model,
                     "_tokens": fresh_tokens(results),
                 }
 
+            stopped = None
             try:
                 await run_journaled(
                     todo(),
@@ -218,11 +220,16 @@ def reflect(
                     max_in_flight=max(2 * llm.concurrency, 2),
                     step="reflect",
                 )
+            except RunStopped as e:
+                stopped = e.reason
+            else:  # every record was already in flight when the client stopped: still say why
+                stopped = client.stop_reason
             finally:
                 report.written, report.failed = journal.written, journal.failed
-                if client is not None:
-                    await client.aclose()
-                    report.usage = client.usage
+                await client.aclose()
+                report.usage = client.usage
+        if stopped is not None:
+            raise stopped_run(report, stopped)
         return report
 
     return run_step(main, output)

@@ -1,5 +1,6 @@
-"""The loop `answer` and `reflect` share: stream records, keep a bounded number in flight, journal every
-result or failure as it arrives, show progress, and stop cleanly on Ctrl-C.
+"""What `answer` and `reflect` share besides the request engine (`srpo.llm.engine`, which streams the
+records, journals each result or failure, and stops cleanly on Ctrl-C): the step report, shards, and the
+reader statistics that journal malformed rows.
 
 Crash-safety comes from `srpo.journal.Journal`: one flushed line per finished record, torn lines cut on
 restart, finished ids skipped, failed ids retried by a rerun and listed once in `<out>.errors.jsonl`.
@@ -7,34 +8,33 @@ restart, finished ids skipped, failed ids retried by a rerun and listed once in 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import logging
 import os
-import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srpo.data.images import ImageError
 from srpo.data.readers import ReadStats
+from srpo.errors import RunFailed, exit_code_for
 from srpo.journal import Journal
-from srpo.llm.keys import redact
-from srpo.llm.progress import Progress
-from srpo.llm.request import RequestFailed
-from srpo.llm.structured import StructuredOutputError
+from srpo.llm.engine import RecordError, run_async, run_journaled
 from srpo.llm.usage import Usage
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "JournalingStats",
+    "RecordError",
+    "StepReport",
+    "count_lines",
+    "fresh_tokens",
+    "in_shard",
+    "parse_shard",
+    "run_journaled",
+    "run_step",
+    "stopped_run",
+]
 
-
-class RecordError(ValueError):
-    """A record that cannot be processed (bad row, missing field); the run goes on without it."""
-
-    def __init__(self, message: str, id: str | None = None) -> None:
-        super().__init__(message)
-        self.id = id
+run_step = run_async
 
 
 @dataclass
@@ -56,10 +56,29 @@ class StepReport:
             f"→ {self.output}",
             f"  usage: {self.usage.summary()}",
         ]
+        if self.usage.endpoints:
+            lines.append(f"  endpoints: {self.usage.endpoints}")
         if self.failed:
             lines.append(f"  failures are listed in {self.errors}; rerun the same command to retry them")
         lines += [f"  {k}: {v}" for k, v in self.extra.items()]
         return "\n".join(lines)
+
+    @property
+    def exit_code(self) -> int:
+        """`srpo.errors` policy: 0 all done, 1 some records failed, 3 none succeeded (records finished by an
+        earlier run count as succeeded)."""
+        return exit_code_for(self.written + self.already_done, self.failed)
+
+
+def stopped_run(report: StepReport, reason: str) -> RunFailed:
+    """The error that ends a step the client stopped (key refused, no server): the reason, its fix, what
+    was done, and that a rerun continues."""
+    error = RunFailed(
+        f"{report.step}: {reason}\n{report.summary()}\n  fix the cause and rerun the same command: finished "
+        "records are kept and the rest are sent again"
+    )
+    error.report = report  # type: ignore[attr-defined]
+    return error
 
 
 class JournalingStats(ReadStats):
@@ -99,62 +118,6 @@ def in_shard(record_id: str, shard: tuple[int, int] | None) -> bool:
 def fresh_tokens(results: Iterable[Any]) -> int:
     """Tokens actually paid for by a record's requests (cache hits cost nothing), for the progress line."""
     return sum(r.prompt_tokens + r.completion_tokens for r in results if not r.cached)
-
-
-async def run_journaled(
-    items: Iterable[Any],
-    process: Callable[[Any], Awaitable[dict[str, Any]]],
-    journal: Journal,
-    progress: Progress,
-    *,
-    max_in_flight: int,
-    step: str,
-) -> None:
-    """Run `process(item)` for every item (each has `.id`), at most `max_in_flight` at once; write each
-    result to the journal as soon as it is ready, or its failure reason to the errors file. Closes
-    `progress` when done, interrupted or failed."""
-    pending: set[asyncio.Task] = set()
-
-    async def one(item: Any) -> None:
-        try:
-            record = await process(item)
-        except (RecordError, ImageError, RequestFailed, StructuredOutputError) as e:
-            journal.fail(item.id, redact(str(e)), step=step)
-            progress.advance(ok=False)
-            return
-        except Exception as e:  # a bug must not sink a 10-hour run: record it and go on
-            log.exception("record %s failed unexpectedly", item.id)
-            journal.fail(item.id, redact(f"internal error: {type(e).__name__}: {e}"), step=step)
-            progress.advance(ok=False)
-            return
-        tokens = int(record.pop("_tokens", 0))  # set by `process` with `fresh_tokens`
-        journal.write(record)
-        progress.advance(ok=True, tokens=tokens)
-
-    try:
-        for item in items:
-            while len(pending) >= max_in_flight:
-                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            pending.add(asyncio.create_task(one(item)))
-        if pending:
-            await asyncio.wait(pending)
-    finally:
-        for t in pending:
-            t.cancel()
-        progress.close()
-
-
-def run_step(main: Callable[[], Awaitable[StepReport]], output: str | os.PathLike) -> StepReport:
-    """Run an async step; on Ctrl-C say how to resume and re-raise KeyboardInterrupt."""
-    try:
-        return asyncio.run(main())
-    except KeyboardInterrupt:
-        print(
-            f"\nInterrupted. Finished records are safe in {output}; rerun the same command to resume "
-            "(finished ids are skipped).",
-            file=sys.stderr,
-        )
-        raise
 
 
 def count_lines(path: str | os.PathLike) -> int | None:

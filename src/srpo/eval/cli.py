@@ -8,6 +8,11 @@ from pathlib import Path
 
 import typer
 
+from srpo.eval.run import DEFAULT_MAX_TOKENS
+from srpo.llm.backend import backend_names
+from srpo.llm.options import LLM, llm_options
+from srpo.llm.settings import LLMSettings
+
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -44,60 +49,63 @@ def _print_summary(m: dict) -> None:
 
 
 @app.command("run")
+@llm_options(
+    model_help="Served model name, Azure deployment, or checkpoint folder (local, vllm).",
+    model_required=True,
+    defaults={"max_tokens": DEFAULT_MAX_TOKENS},
+)
 def run_command(
     benchmark: str = typer.Option(..., help=BENCH_HELP),
     data: Path = typer.Option(..., help="The benchmark's file or folder, in its official layout."),
     output: Path = typer.Option(..., "--output", "-o", help="Run folder (resumable: a rerun continues)."),
-    backend: str = typer.Option(
-        "local", help="openai | azure | local | vllm (offline, needs vLLM and a GPU)."
-    ),
-    model: str = typer.Option(..., help="Served model name, Azure deployment, or checkpoint folder."),
     prompt: str = typer.Option("reflection", help="reflection (five blocks) or plain (think/answer)."),
     limit: int = typer.Option(None, help="Evaluate only the first N samples."),
-    max_tokens: int = typer.Option(1024, help="Cap on generated tokens per response."),
     temperature: float = typer.Option(0.0, help="Sampling temperature (0: greedy)."),
     label: str = typer.Option(None, help="Name of the run in reports (default: the folder name)."),
-    base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s); repeat for several."),
-    concurrency: int = typer.Option(16, help="Requests in flight at once."),
-    batch_size: int = typer.Option(8, help="local backend: prompts generated together."),
     tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: the model's)."),
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
-    judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
+    judge_backend: str = typer.Option("openai", help=f"Backend of the judge: {', '.join(backend_names())}."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
-    progress: bool = typer.Option(True, help="Show a live progress line."),
+    llm: LLMSettings = LLM,
 ) -> None:
     """Generate answers for a benchmark (resumable), score them, and write metrics.json."""
+    from srpo.errors import cli_errors, exit_code_for
     from srpo.eval.run import run_eval
 
-    with _user_errors():
+    with cli_errors("srpo eval run"):
         metrics = run_eval(
             benchmark,
             data,
             output,
-            backend=backend,
-            model=model,
             prompt=prompt,
             limit=limit,
-            max_tokens=max_tokens,
             temperature=temperature,
             label=label,
-            base_url=list(base_url),
-            concurrency=concurrency,
-            batch_size=batch_size,
             tokenizer=tokenizer,
             judge_model=judge_model,
             judge_backend=judge_backend,
             judge_base_url=list(judge_base_url),
-            progress=progress,
+            llm_settings=llm,
         )
     _print_summary(metrics)
-    typer.echo(f"wrote {output / 'scores.jsonl'} and {output / 'metrics.json'}")
-    if metrics.get("failed"):
+    usage = metrics.get("usage")
+    if usage:
         typer.echo(
-            f"{metrics['failed']} sample(s) failed to generate; rerun the same command to retry them",
+            f"requests: {usage['requests']} sent ({usage['cached']} from cache, {usage['retries']} retries, "
+            f"{usage['failed']} failed), tokens in {usage['prompt_tokens']:,} / out {usage['completion_tokens']:,}"
+        )
+        if usage.get("endpoints"):
+            typer.echo(f"endpoints: {usage['endpoints']}")
+    typer.echo(f"wrote {output / 'scores.jsonl'} and {output / 'metrics.json'}")
+    code = exit_code_for(metrics["n"], metrics.get("failed", 0))
+    if code:
+        what = "every sample" if metrics["n"] == 0 else f"{metrics['failed']} sample(s)"
+        typer.echo(
+            f"{what} failed to generate (reasons in {output / 'generations.errors.jsonl'}); rerun the same "
+            "command to retry them",
             err=True,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(code)
 
 
 @app.command("score")

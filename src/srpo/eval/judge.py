@@ -1,8 +1,9 @@
 """Optional LLM-judge extraction: ask a model for the answer a response gives, where the rules find none.
 
-Goes through the `srpo.llm` backends (so any OpenAI-compatible server, Azure, or a local model), with
-their retries, concurrency and SQLite response cache: rescoring the same generations never pays twice.
-The judge only extracts; normalisation and comparison stay the benchmark's own rules.
+Runs on the request engine every model call uses (`srpo.llm.engine.map_bounded` over one
+`srpo.llm.client.LLMClient`): any registered backend, a bounded window of requests in flight, retries,
+concurrency and the SQLite response cache — rescoring the same generations never pays twice. The judge
+only extracts; normalisation and comparison stay the benchmark's own rules.
 """
 
 from __future__ import annotations
@@ -61,10 +62,13 @@ def llm_judge(
     **settings: Any,
 ) -> JudgeFn:
     """A judge function for `srpo.eval.scoring.score_all`, backed by `model` on `backend`. Extra keyword
-    arguments are `srpo.llm.settings.LLMSettings` fields (base_url, concurrency, …). Requests that fail
-    for good count as "no answer"."""
+    arguments are `srpo.llm.settings.LLMSettings` fields (base_url, concurrency, timeout, …). Requests that
+    fail for good count as "no answer"; a judge whose key is refused (or that no server answers) ends the
+    scoring with `srpo.errors.RunFailed` rather than reading every answer as missing."""
+    from srpo.errors import RunFailed
     from srpo.llm.client import LLMClient
-    from srpo.llm.request import ChatRequest, RequestFailed
+    from srpo.llm.engine import map_bounded
+    from srpo.llm.request import ChatRequest, RequestFailed, RunStopped
     from srpo.llm.settings import LLMSettings
 
     llm_settings = LLMSettings(backend=backend, model=model, progress=False, **settings)
@@ -73,7 +77,8 @@ def llm_judge(
         async def run() -> list[str | None]:
             client = LLMClient(llm_settings, cache_path=cache)
 
-            async def one(sample: Sample, text: str) -> str | None:
+            async def one(item: tuple[Sample, str]) -> str | None:
+                sample, text = item
                 request = ChatRequest(
                     [{"role": "user", "content": judge_prompt(sample, text)}],
                     {"temperature": 0.0, "max_tokens": 64},
@@ -84,7 +89,9 @@ def llm_judge(
                     return None
 
             try:
-                return list(await asyncio.gather(*(one(s, t) for s, t in items)))
+                return await map_bounded(items, one, max(2 * llm_settings.concurrency, 2))
+            except RunStopped as e:
+                raise RunFailed(f"judge {model}: {e.reason}") from None
             finally:
                 await client.aclose()
 

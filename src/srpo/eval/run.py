@@ -9,24 +9,26 @@ A run folder holds:
 - `scores.jsonl` — one scored line per generation (see `srpo.eval.scoring`);
 - `metrics.json` — the headline metrics, per-category tables included (see `srpo.eval.metrics`).
 
-Generation goes through the `srpo.llm` backends (`openai` for any OpenAI-compatible server, `azure`,
-`local` for in-process transformers), or through vLLM's offline engine (`vllm`, only where vLLM is
-installed and a GPU is present).
+Generation runs on the request engine curation uses (`srpo.llm.engine`): a bounded window of samples in
+flight (memory does not grow with the benchmark), images encoded once with short cache keys, retries that
+honour Retry-After, the response cache, least-in-flight routing over several `--base-url`s, progress, and
+the errors file with resume. Any registered backend works (`srpo.llm.backend`: `openai` for any
+OpenAI-compatible server, `openai-sdk`, `azure`, `local` for in-process transformers, `vllm` for vLLM's
+offline engine where vLLM and a GPU are present).
 """
 
 from __future__ import annotations
 
-import asyncio
+import copy
 import datetime as dt
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from srpo.data.images import ImageError
 from srpo.data.sample import Sample
-from srpo.errors import UserError
+from srpo.errors import RunFailed, UserError
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.scoring import (
     PROMPT_STYLES,
@@ -37,15 +39,16 @@ from srpo.eval.scoring import (
     write_jsonl,
 )
 from srpo.journal import Journal, iter_jsonl
+from srpo.llm.settings import LLMSettings
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, REFLECTION_SYSTEM_PROMPT
 from srpo.tasks import Task, get_task
 
-BACKENDS = ("openai", "azure", "local", "vllm")
+DEFAULT_MAX_TOKENS = 1024
 SYSTEM_PROMPTS = {"reflection": REFLECTION_SYSTEM_PROMPT, "plain": ATTEMPT_SYSTEM_PROMPT}
 
 
 class EvalError(UserError):
-    """A run that cannot proceed; the message says what to change."""
+    """A run that cannot proceed; the message says what to change (exit code 2)."""
 
 
 @dataclass
@@ -58,15 +61,16 @@ class EvalRunConfig:
     """The benchmark's file or folder, in its official layout."""
     output: str
     """Run folder: run.json, generations.jsonl, scores.jsonl, metrics.json."""
-    backend: str = "local"
-    """openai (any OpenAI-compatible server), azure, local (in-process transformers), vllm (offline, GPU)."""
+    backend: str = "openai"
+    """A registered backend (`srpo.llm.backend`): openai (any OpenAI-compatible server), openai-sdk, azure,
+    local (in-process transformers), vllm (offline engine, GPU). The default is curation's."""
     model: str | None = None
     """Model name on the server, Azure deployment, or checkpoint folder (local, vllm)."""
     prompt: str = "reflection"
     """reflection: ask for the five-block format; plain: one think/answer attempt."""
     limit: int | None = None
     """Evaluate only the first N samples."""
-    max_tokens: int = 1024
+    max_tokens: int = DEFAULT_MAX_TOKENS
     """Cap on generated tokens per response."""
     temperature: float = 0.0
     """Sampling temperature (0: greedy)."""
@@ -91,8 +95,6 @@ class EvalRunConfig:
 
 
 def _check(cfg: EvalRunConfig) -> Task:
-    if cfg.backend not in BACKENDS:
-        raise EvalError(f"unknown backend {cfg.backend!r}; choose one of {', '.join(BACKENDS)}")
     if cfg.prompt not in PROMPT_STYLES:
         raise EvalError(f"unknown prompt style {cfg.prompt!r}; choose one of {', '.join(PROMPT_STYLES)}")
     if not cfg.model:
@@ -128,7 +130,8 @@ def _start_run_json(cfg: EvalRunConfig, out: Path) -> dict[str, Any]:
 
 
 def messages_for(benchmark: Task, sample: Sample, prompt_style: str, encoder: Any) -> list[dict[str, Any]]:
-    """OpenAI-style chat messages: the style's system prompt, then the images and the benchmark's prompt."""
+    """OpenAI-style chat messages: the style's system prompt, then the images and the benchmark's prompt.
+    `encoder(image_root, ref)` gives each image's URL."""
     content: list[dict[str, Any]] = [
         {"type": "image_url", "image_url": {"url": encoder(sample.meta.get("image_root"), ref)}}
         for ref in sample.images
@@ -141,18 +144,31 @@ def messages_for(benchmark: Task, sample: Sample, prompt_style: str, encoder: An
 
 
 class _Encoders:
-    """One `srpo.llm.images.ImageEncoder` per image root (so each root confines its own paths)."""
+    """One `srpo.llm.images.ImageEncoder` per image root (so each root confines its own paths). Called,
+    it gives an image's URL; `keys` collects the short cache keys of the images encoded since `take_keys`."""
 
     def __init__(self, **options: Any) -> None:
         self.options = options
         self._by_root: dict[str | None, Any] = {}
+        self._keys: list[str] = []
 
     def __call__(self, root: str | None, ref: Any) -> str:
         from srpo.llm.images import ImageEncoder
 
         if root not in self._by_root:
             self._by_root[root] = ImageEncoder(root, **self.options)
-        return self._by_root[root].url(ref)
+        encoded = self._by_root[root].encode(ref)
+        self._keys.append(encoded.key)
+        return encoded.url
+
+    def take_keys(self) -> list[str]:
+        keys, self._keys = self._keys, []
+        return keys
+
+
+_LLM_FIELDS = {f.name for f in fields(LLMSettings)}
+_SHARED = ("backend", "model", "base_url", "concurrency", "batch_size", "max_tokens", "progress")
+"""Fields both of `EvalRunConfig` (they describe the run in run.json) and of `LLMSettings`."""
 
 
 def run_eval(
@@ -160,42 +176,49 @@ def run_eval(
     data: str | os.PathLike,
     output: str | os.PathLike,
     *,
-    backend: str = "local",
+    backend: str | None = None,
     model: str | None = None,
     prompt: str = "reflection",
     limit: int | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """`srpo eval run`: generate what is missing in `output/generations.jsonl`, then score everything and
-    write `scores.jsonl` and `metrics.json`. Returns the metrics (with the run's description under "run").
+    write `scores.jsonl` and `metrics.json`. Returns the metrics (with the run's description under "run",
+    and this run's requests under "usage").
 
-    Other keyword arguments are `EvalRunConfig` fields (max_tokens, temperature, label, base_url, …), or
-    `llm_settings`: a ready `srpo.llm.settings.LLMSettings` for the openai/azure/local backends.
+    Other keyword arguments are `EvalRunConfig` fields (max_tokens, temperature, label, base_url, …), any
+    `srpo.llm.settings.LLMSettings` field (timeout, max_retries, api_key_env, rpm, …), or `llm_settings`: a
+    ready `LLMSettings` those override. `backend` defaults to the settings' (openai, as in curation).
+    Raises `RunFailed` when the run was stopped (the key refused, no server reachable); samples generated
+    until then are kept, and a rerun continues.
     """
-    llm_settings = options.pop("llm_settings", None)
+    settings = _settings(backend, model, options)
     cfg = EvalRunConfig(
         benchmark=benchmark,
         data=str(data),
         output=str(output),
-        backend=backend,
-        model=model,
         prompt=prompt,
         limit=limit,
+        **{k: copy.copy(getattr(settings, k)) for k in _SHARED},
         **options,
     )
     bench = _check(cfg)
+    from srpo.llm.backend import make_backend
+
+    try:
+        backend_impl = make_backend(settings)  # a bad key, model or backend fails here, before any work
+    except ValueError as e:
+        raise EvalError(str(e)) from e
     out = Path(cfg.output)
     samples = load_benchmark_samples(bench, cfg.data, cfg.limit)
     info = _start_run_json(cfg, out)
 
     gens_path = out / "generations.jsonl"
+    usage = None
     with Journal(gens_path) as journal:
-        pending = [s for s in samples.values() if s.id not in journal.done]
+        pending = sum(1 for sid in samples if sid not in journal.done)
         if pending:
-            if cfg.backend == "vllm":
-                _generate_vllm(bench, pending, cfg, journal)
-            else:
-                asyncio.run(_generate_llm(bench, pending, cfg, journal, llm_settings))
+            usage = _generate(bench, samples, pending, cfg, settings, backend_impl, journal)
     failed = [r for r in iter_jsonl(journal.errors_path)] if journal.errors_path.exists() else []
 
     counter, counter_name = _token_counter(cfg)
@@ -211,6 +234,11 @@ def run_eval(
             backend=cfg.judge_backend,
             cache=out / "judge-cache.sqlite",
             base_url=list(cfg.judge_base_url),
+            # The judge shares the run's transport settings, not its endpoints or key variable.
+            concurrency=settings.concurrency,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+            retry_base_delay=settings.retry_base_delay,
         )
     rows = score_all(
         bench,
@@ -229,6 +257,8 @@ def run_eval(
     (out / "metrics.json").write_text(
         json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+    if usage is not None:
+        metrics["usage"] = usage.to_dict()
     if failed:
         first = failed[0]
         print(
@@ -236,6 +266,26 @@ def run_eval(
             f"{first.get('error')}); see {journal.errors_path}; rerun to retry them"
         )
     return metrics
+
+
+def _settings(backend: str | None, model: str | None, options: dict[str, Any]) -> LLMSettings:
+    """The run's `LLMSettings`: `llm_settings` (or the defaults, with eval's token cap), then every
+    LLMSettings field given as a keyword (taken out of `options`), then `backend` and `model`."""
+    base = options.pop("llm_settings", None)
+    settings = copy.deepcopy(base) if base is not None else LLMSettings(max_tokens=DEFAULT_MAX_TOKENS)
+    for name in [k for k in options if k in _LLM_FIELDS]:
+        setattr(settings, name, options.pop(name))
+    if backend is not None:
+        settings.backend = backend
+    if model is not None:
+        settings.model = model
+    if settings.max_tokens is None:
+        settings.max_tokens = DEFAULT_MAX_TOKENS
+    settings.base_url = list(settings.base_url or [])
+    if settings.backend == "local":
+        # A local checkpoint folder may be retrained in place: never answer from a stale cache.
+        settings.no_cache = True
+    return settings
 
 
 def _token_counter(cfg: EvalRunConfig) -> tuple[Any, str]:
@@ -252,111 +302,65 @@ def _token_counter(cfg: EvalRunConfig) -> tuple[Any, str]:
     return default_token_count, f"{COUNTER_DESCRIPTIONS[default_counter_name()]}, as srpo.reward"
 
 
-async def _generate_llm(
-    bench: Task, pending: list[Sample], cfg: EvalRunConfig, journal: Journal, settings: Any
-) -> None:
+def _generate(
+    bench: Task,
+    samples: dict[str, Sample],
+    pending: int,
+    cfg: EvalRunConfig,
+    settings: LLMSettings,
+    backend: Any,
+    journal: Journal,
+) -> Any:
+    """Generate every sample not yet in the journal, on the request engine; returns the run's `Usage`."""
     from srpo.llm.client import LLMClient
+    from srpo.llm.engine import run_async, run_journaled
     from srpo.llm.progress import Progress
-    from srpo.llm.request import ChatRequest, RequestFailed
-    from srpo.llm.settings import LLMSettings
+    from srpo.llm.request import ChatRequest, RunStopped
 
-    if settings is None:
-        settings = LLMSettings(
-            backend=cfg.backend,
-            model=cfg.model,
-            base_url=list(cfg.base_url),
-            concurrency=max(cfg.concurrency, cfg.batch_size if cfg.backend == "local" else 1),
-            batch_size=cfg.batch_size,
-            max_tokens=cfg.max_tokens,
-            # A local checkpoint folder may be retrained in place: never answer from a stale cache.
-            no_cache=cfg.backend == "local",
-            progress=cfg.progress,
-        )
     encoders = _Encoders(
         url_prefix=settings.image_url_prefix, file_urls=settings.file_urls, upload_hook=settings.upload_hook
     )
-    try:
-        client = LLMClient(settings, cache_path=Path(cfg.output) / "srpo-llm-cache.sqlite")
-    except (ValueError, ImportError) as e:
-        raise EvalError(f"backend {cfg.backend}: {e}") from e
-    progress = Progress(f"eval {cfg.benchmark}", len(pending), enabled=cfg.progress)
-    params = {"temperature": cfg.temperature, "max_tokens": cfg.max_tokens}
+    params = settings.sampling_params(cfg.temperature)
+    client = LLMClient(settings, cache_path=Path(cfg.output) / "srpo-llm-cache.sqlite", backend=backend)
 
-    async def one(sample: Sample) -> None:
+    async def process(sample: Sample) -> dict[str, Any]:
+        encoders.take_keys()
+        messages = messages_for(bench, sample, cfg.prompt, encoders)
+        result = await client.chat(ChatRequest(messages, params, image_keys=encoders.take_keys()))
+        return {
+            "id": sample.id,
+            "response": result.text,
+            "finish_reason": result.finish_reason,
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "model": cfg.model,
+            "prompt_style": cfg.prompt,
+            "_tokens": 0 if result.cached else result.prompt_tokens + result.completion_tokens,
+        }
+
+    async def main() -> str | None:
+        progress = Progress(f"eval {cfg.benchmark}", pending, enabled=cfg.progress)
+        todo = (s for sid, s in samples.items() if sid not in journal.done)
         try:
-            messages = messages_for(bench, sample, cfg.prompt, encoders)
-        except ImageError as e:
-            journal.fail(sample.id, str(e))
-            progress.advance(ok=False)
-            return
-        try:
-            result = await client.chat(ChatRequest(messages, dict(params)))
-        except RequestFailed as e:
-            journal.fail(sample.id, e.reason, attempts=e.attempts)
-            progress.advance(ok=False)
-            return
-        journal.write(
-            {
-                "id": sample.id,
-                "response": result.text,
-                "finish_reason": result.finish_reason,
-                "prompt_tokens": result.prompt_tokens,
-                "completion_tokens": result.completion_tokens,
-                "model": cfg.model,
-                "prompt_style": cfg.prompt,
-            }
-        )
-        progress.advance(tokens=result.completion_tokens)
-
-    try:
-        await asyncio.gather(*(one(s) for s in pending))
-    finally:
-        progress.close()
-        await client.aclose()
-
-
-VLLM_CHUNK = 64
-"""Samples handed to vLLM at once; each chunk is journaled before the next starts (resumability)."""
-
-
-def _generate_vllm(bench: Task, pending: list[Sample], cfg: EvalRunConfig, journal: Journal) -> None:
-    try:
-        import vllm  # type: ignore[import-not-found]
-    except ImportError:
-        raise EvalError(
-            "--backend vllm needs vLLM installed (pip install vllm) on a machine with a GPU; otherwise serve "
-            "the model with `vllm serve` and use --backend openai --base-url http://HOST:PORT/v1, or use "
-            "--backend local"
-        ) from None
-    import torch
-
-    if not torch.cuda.is_available():
-        raise EvalError("--backend vllm needs a CUDA GPU; none is visible. Use --backend local on CPU.")
-    max_images = max((len(s.images) for s in pending), default=1) or 1
-    llm = vllm.LLM(model=cfg.model, limit_mm_per_prompt={"image": max_images}, trust_remote_code=False)
-    params = vllm.SamplingParams(temperature=cfg.temperature, max_tokens=cfg.max_tokens)
-    encoders = _Encoders()
-    for start in range(0, len(pending), VLLM_CHUNK):
-        chunk, conversations = [], []
-        for s in pending[start : start + VLLM_CHUNK]:
-            try:
-                conversations.append(messages_for(bench, s, cfg.prompt, encoders))
-                chunk.append(s)
-            except ImageError as e:
-                journal.fail(s.id, str(e))
-        if not chunk:
-            continue
-        outputs = llm.chat(conversations, params, use_tqdm=cfg.progress)
-        for s, o in zip(chunk, outputs, strict=True):
-            completion = o.outputs[0]
-            journal.write(
-                {
-                    "id": s.id,
-                    "response": completion.text,
-                    "finish_reason": completion.finish_reason,
-                    "prompt_tokens": len(o.prompt_token_ids or []),
-                    "completion_tokens": len(completion.token_ids),
-                    "model": cfg.model,
-                    "prompt_style": cfg.prompt,
-                }
+            await run_journaled(
+                todo,
+                process,
+                journal,
+                progress,
+                max_in_flight=max(2 * settings.concurrency, 2),
+                step="generate",
             )
+        except RunStopped as e:
+            return e.reason
+        finally:
+            await client.aclose()
+        return client.stop_reason  # set when every sample was in flight before the client stopped
+
+    stopped = run_async(main, journal.path)
+    if stopped is not None:
+        raise RunFailed(
+            f"eval run: {stopped}\n  {len(journal.done)} of {len(samples)} samples generated so far → "
+            f"{journal.path}; fix the cause and rerun the same command: finished samples are kept and the "
+            "rest are generated"
+        )
+    return client.usage

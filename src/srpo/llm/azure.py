@@ -1,20 +1,19 @@
-"""The `azure` backend: Azure OpenAI. Endpoint, deployment (`--model`) and API version come from flags or
-the usual environment variables (AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION); the key from
-AZURE_OPENAI_API_KEY unless `--api-key-env` names another variable."""
+"""The `azure` backend: Azure OpenAI, through the official client. Endpoint, deployment (`--model`) and API
+version come from flags or the usual environment variables (AZURE_OPENAI_ENDPOINT, OPENAI_API_VERSION); the
+key from AZURE_OPENAI_API_KEY unless `--api-key-env` names another variable."""
 
 from __future__ import annotations
 
-import itertools
 import os
 
 import openai
 
 from srpo.llm.keys import read_api_key
-from srpo.llm.openai_compat import OpenAIBackend, clients_per_url, http_client
+from srpo.llm.openai_compat import OpenAISDKBackend, http_client
 from srpo.llm.settings import LLMSettings
 
 
-class AzureBackend(OpenAIBackend):
+class AzureBackend(OpenAISDKBackend):
     name = "azure"
 
     def __init__(self, settings: LLMSettings) -> None:
@@ -31,22 +30,23 @@ class AzureBackend(OpenAIBackend):
         version = settings.api_version or os.environ.get("OPENAI_API_VERSION")
         if not version:
             raise ValueError("azure backend: pass --api-version (or set OPENAI_API_VERSION), e.g. 2024-10-21")
-        env = settings.api_key_env or "AZURE_OPENAI_API_KEY"
-        key = read_api_key(env)
+        self.key_env = settings.api_key_env or "AZURE_OPENAI_API_KEY"
+        key = read_api_key(self.key_env)
         if key is None:
-            raise ValueError(f"azure backend: no API key; set the environment variable {env}")
+            raise ValueError(f"azure backend: no API key; set the environment variable {self.key_env}")
         self.model = deployment
-        per_url = clients_per_url(settings.concurrency, len(endpoints))
-        self._clients = [
-            openai.AsyncAzureOpenAI(
+        self._pool_of(
+            endpoints,
+            settings,
+            lambda url: openai.AsyncAzureOpenAI(
                 azure_endpoint=url,
+                # In the URL, not taken from the body: the body goes as ready bytes, which the client does
+                # not read, so without this the request would miss /deployments/NAME.
+                azure_deployment=deployment,
                 api_version=version,
                 api_key=key,
                 max_retries=0,
                 timeout=settings.timeout,
                 http_client=http_client(),
-            )
-            for _ in range(per_url)
-            for url in endpoints
-        ]
-        self._next = itertools.cycle(range(len(self._clients)))
+            ),
+        )

@@ -11,11 +11,12 @@ the journal, not the cache, says what is done, and a lost row is only a request 
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
 from pathlib import Path
+
+import orjson
 
 from srpo.llm.request import ChatResult
 
@@ -53,7 +54,7 @@ class ResponseCache:
             self.misses += 1
             return None
         try:
-            result = ChatResult.from_dict(json.loads(value), cached=True)
+            result = ChatResult.from_dict(orjson.loads(value), cached=True)
         except (ValueError, TypeError):
             self.misses += 1
             return None
@@ -61,7 +62,7 @@ class ResponseCache:
         return result
 
     def put(self, key: str, result: ChatResult) -> None:
-        self._pending[key] = json.dumps(result.to_dict(), ensure_ascii=False)
+        self._pending[key] = orjson.dumps(result.to_dict()).decode()
         if len(self._pending) >= FLUSH_ROWS or time.monotonic() - self._last_flush >= FLUSH_SECONDS:
             self.flush()
 

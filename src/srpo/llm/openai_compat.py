@@ -1,50 +1,26 @@
-"""The `openai` backend: any OpenAI-compatible chat-completions server (vLLM, SGLang, OpenAI, DashScope…)
-through the official async client. Several `--base-url`s share the load round-robin.
+"""The `openai-sdk` backend: an OpenAI-compatible server through the official `openai` async client (the
+`azure` backend builds on it). `--backend openai` does the same HTTP on a leaner path (`srpo.llm.openai_http`);
+this one is there for servers or proxies that need what only the official client does.
 
 The client's own retries are switched off: retries, backoff and Retry-After are handled once, for every
-backend, in `srpo.llm.client`. Here every failure is classified into an `LLMError`.
-
-Per-request CPU matters at a few hundred requests a second with 100 KB images, so: the client runs on the
-aiohttp transport (`openai[aiohttp]`, several times cheaper per request than httpx; httpx is the fallback
-when aiohttp is not installed), and the body is serialised here, once, with the base64 images spliced in
-rather than escaped character by character by the JSON encoder.
+backend, in `srpo.llm.client`. Failures are described by `srpo.llm.failures`, like the lean path's, and
+several `--base-url`s share `srpo.llm.endpoints` routing. The client runs on its aiohttp transport
+(`openai[aiohttp]`; httpx is the fallback), and the body goes as ready JSON bytes, serialised once.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import itertools
-import json
 from typing import Any
 
-import numpy as np
 import openai
 
 from srpo.llm.backend import Backend
-from srpo.llm.keys import read_api_key, redact
+from srpo.llm.endpoints import EndpointPool
+from srpo.llm.failures import connection_error, parse_completion, status_error, timed_out
+from srpo.llm.openai_http import OPENAI_API, api_key_for
 from srpo.llm.request import ChatRequest, ChatResult, LLMError
-from srpo.llm.retry import is_retryable_status, parse_retry_after
 from srpo.llm.settings import LLMSettings
-
-# Parameters the official client accepts by name; anything else (vLLM's top_k, …) goes in `extra_body`.
-_NAMED_PARAMS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "max_completion_tokens",
-        "seed",
-        "response_format",
-        "stop",
-        "n",
-        "presence_penalty",
-        "frequency_penalty",
-        "reasoning_effort",
-        "logprobs",
-        "top_logprobs",
-    }
-)
-
 
 CONNECTIONS_PER_CLIENT = 8
 """httpx fallback only: httpcore's pool scans all of its connections (a socket check each) on every
@@ -82,143 +58,76 @@ def http_client() -> Any:
     return openai.DefaultAioHttpClient() if AIOHTTP else None
 
 
-class OpenAIBackend(Backend):
-    name = "openai"
+class OpenAISDKBackend(Backend):
+    """Subclasses (azure) set `self.model`, `self.key_env`, and build `self._clients` with `_pool_of`."""
+
+    name = "openai-sdk"
 
     def __init__(self, settings: LLMSettings) -> None:
         if not settings.model:
             raise ValueError("--model is required for the openai backend (the model name the server serves)")
         self.model = settings.model
-        env = settings.api_key_env or "OPENAI_API_KEY"
-        key = read_api_key(env)
-        if key is None:
-            if not settings.base_url:
-                raise ValueError(
-                    f"no API key: set the environment variable {env} (or name another with --api-key-env)"
-                )
-            key = "EMPTY"  # self-hosted servers (vLLM, SGLang) usually need none
-        urls = settings.base_url or [None]
-        per_url = clients_per_url(settings.concurrency, len(urls))
-        self._clients = [self._make_client(url, key, settings) for _ in range(per_url) for url in urls]
-        self._next = itertools.cycle(range(len(self._clients)))
-
-    def _make_client(self, url: str | None, key: str, settings: LLMSettings) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(
-            base_url=url, api_key=key, max_retries=0, timeout=settings.timeout, http_client=http_client()
+        key, self.key_env = api_key_for(settings)
+        urls = [u.rstrip("/") for u in settings.base_url] or [OPENAI_API]
+        self._pool_of(
+            urls,
+            settings,
+            lambda url: openai.AsyncOpenAI(
+                base_url=url,
+                api_key=key or "EMPTY",  # the client insists on a key; self-hosted servers ignore it
+                max_retries=0,
+                timeout=settings.timeout,
+                http_client=http_client(),
+            ),
         )
 
+    def _pool_of(self, urls: list[str], settings: LLMSettings, make: Any) -> None:
+        self.pool = EndpointPool(urls)
+        per_url = clients_per_url(settings.concurrency, len(urls))
+        self._clients: dict[str, list[Any]] = {u: [make(u) for _ in range(per_url)] for u in urls}
+        self._turn = 0
+
     async def complete(self, request: ChatRequest, timeout: float) -> ChatResult:
-        client = self._clients[next(self._next)]
-        body = {"model": self.model, "messages": request.messages}
-        body.update((k, v) for k, v in request.params.items() if v is not None)
+        content = request.body(self.model)
+        ep = self.pool.acquire()
+        clients = self._clients[ep.url]
+        self._turn += 1
+        client = clients[self._turn % len(clients)]
+        outcome = "failed"
         try:
-            content = json_body(body)
-        except UnicodeEncodeError as e:  # e.g. a lone surrogate from a badly decoded dataset
-            raise LLMError(f"request text is not valid Unicode: {e}", retryable=False) from None
-        try:
-            # The client's documented raw-request path: same auth, URLs and error classes as
-            # `chat.completions.create`, without its per-request recursive transform of the messages (which
-            # walks every content part and costs more CPU than the rest of a request together). The body
-            # goes as ready JSON bytes (the client's default Content-Type is application/json).
-            response = await client.post(
-                "/chat/completions", cast_to=object, content=content, options={"timeout": timeout}
-            )
-        except openai.APIStatusError as e:
-            status = e.status_code
-            raise LLMError(
-                redact(f"HTTP {status}: {_error_message(e)}"),
-                retryable=is_retryable_status(status),
-                status=status,
-                retry_after=parse_retry_after(e.response.headers),
-            ) from None
-        except openai.APITimeoutError:
-            raise LLMError(f"timed out after {timeout:g}s", retryable=True) from None
-        except openai.APIConnectionError as e:
-            cause = e.__cause__ or e
-            raise LLMError(
-                redact(f"connection error: {type(cause).__name__}: {cause}"), retryable=True
-            ) from None
-        except (ValueError, openai.APIResponseValidationError) as e:  # a 200 whose body is not valid JSON
-            raise LLMError(
-                redact(f"malformed response body: {type(e).__name__}: {e}"), retryable=True
-            ) from None
-        return _to_result(response)
+            try:
+                # The client's documented raw-request path: same auth, URLs and error classes as
+                # `chat.completions.create`, without its per-request recursive transform of the messages.
+                response = await client.post(
+                    "/chat/completions", cast_to=object, content=content, options={"timeout": timeout}
+                )
+            except openai.APIStatusError as e:
+                raise status_error(e.status_code, e.body, e.response.headers, ep.url, self.key_env) from None
+            except openai.APITimeoutError as e:
+                # The bridge to aiohttp reports a refused connection as a timeout: look at the cause.
+                raise (
+                    connection_error(e, ep.url, timeout) if e.__cause__ else timed_out(timeout, ep.url)
+                ) from None
+            except openai.APIConnectionError as e:
+                raise connection_error(e, ep.url, timeout) from None
+            except (ValueError, openai.APIResponseValidationError) as e:  # a 200 whose body is not JSON
+                raise LLMError(
+                    f"malformed response body: {type(e).__name__}: {e}", retryable=True, kind="server"
+                ) from None
+            result = parse_completion(response)
+            outcome = "ok"
+            return result
+        except LLMError as e:
+            if e.kind not in ("server", "unreachable", "timeout"):
+                outcome = "neutral"
+            raise
+        finally:
+            self.pool.release(ep, outcome)
+
+    def endpoint_summary(self) -> str:
+        return self.pool.summary()
 
     async def aclose(self) -> None:
-        for c in self._clients:
-            await c.close()
-
-
-_SPLICE_MIN_CHARS = 4096
-_MARK = "\x00srpo-spliced-url\x00"
-_MARK_JSON = json.dumps(_MARK)  # how the encoder writes the marker: '"\\u0000srpo-spliced-url\\u0000"'
-
-
-def json_body(body: dict[str, Any]) -> bytes:
-    """`body` as compact UTF-8 JSON, the same bytes `json.dumps` would give (up to escaping choices).
-
-    Long image URLs (base64 data URLs: ~133 KB for a 100 KB image) that need no escaping are not passed
-    through the JSON encoder, which examines a string one character at a time, twice — about 0.5 ms per
-    request on the 2-core bench machine. They are replaced by a marker, the rest is encoded, and the URLs
-    are spliced back in as they are."""
-    spliced: list[str] = []
-
-    def swap(part: Any) -> Any:
-        url = part.get("image_url") if isinstance(part, dict) else None
-        target = url.get("url") if isinstance(url, dict) else url
-        if not isinstance(target, str) or len(target) < _SPLICE_MIN_CHARS or not _needs_no_escaping(target):
-            return part
-        spliced.append(target)
-        inner = {**url, "url": _MARK} if isinstance(url, dict) else _MARK
-        return {**part, "image_url": inner}
-
-    messages = [
-        {**m, "content": [swap(p) for p in m["content"]]} if isinstance(m.get("content"), list) else m
-        for m in body.get("messages") or []
-    ]
-    text = json.dumps({**body, "messages": messages}, ensure_ascii=False, separators=(",", ":"))
-    if not spliced:
-        return text.encode()
-    pieces = text.split(_MARK_JSON)
-    if len(pieces) != len(spliced) + 1:  # not expected (quotes inside JSON strings are escaped); a guard
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    out = [pieces[0].encode()]
-    for url, piece in zip(spliced, pieces[1:], strict=True):
-        out += (b'"', url.encode("ascii"), b'"', piece.encode())
-    return b"".join(out)
-
-
-def _needs_no_escaping(s: str) -> bool:
-    """Whether `s` can stand in a JSON string as it is: ASCII, no quote, no backslash, no control character.
-    (numpy checks the last over 133 KB in ~20 µs; `str.isprintable` would take ~0.5 ms.)"""
-    if not s.isascii() or '"' in s or "\\" in s:
-        return False
-    return int(np.frombuffer(s.encode("ascii"), dtype=np.uint8).min()) >= 0x20
-
-
-def _error_message(e: openai.APIStatusError) -> str:
-    body: Any = e.body
-    if isinstance(body, dict):
-        inner = body.get("error")
-        msg = inner.get("message") if isinstance(inner, dict) else body.get("message")
-        if msg:
-            return str(msg)[:500]
-    return str(e.message)[:500]
-
-
-def _to_result(response: Any) -> ChatResult:
-    """The text and usage of a chat.completion JSON body; LLMError when it is not one."""
-    try:
-        choice = response["choices"][0]
-        text = choice["message"].get("content")
-        finish = choice.get("finish_reason")
-        usage = response.get("usage") or {}
-        prompt_tokens = int(usage.get("prompt_tokens") or 0)
-        completion_tokens = int(usage.get("completion_tokens") or 0)
-    except (KeyError, IndexError, TypeError, AttributeError, ValueError):
-        raise LLMError(
-            f"malformed response body: not a chat completion: {str(response)[:200]}", retryable=True
-        ) from None
-    if not isinstance(text, str):
-        raise LLMError(f"response has no text (finish_reason={finish})", retryable=finish != "content_filter")
-    return ChatResult(text, finish, prompt_tokens, completion_tokens)
+        for clients in self._clients.values():
+            for c in clients:
+                await c.close()

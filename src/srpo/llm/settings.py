@@ -1,4 +1,7 @@
-"""`LLMSettings`: every knob of a model backend and its client, one field per command-line flag."""
+"""`LLMSettings`: every knob of a model backend and its client, one field per command-line flag.
+
+The flags of `curate answer`, `curate reflect` and `eval run` are built from these fields
+(`srpo.llm.options`): a field's docstring is its flag's help, so keep each one a short sentence."""
 
 from __future__ import annotations
 
@@ -7,28 +10,31 @@ from dataclasses import dataclass, field
 
 @dataclass
 class LLMSettings:
-    """How to reach a model and how hard to push it. Field names match the `srpo curate` flags."""
+    """How to reach a model and how hard to push it. Field names are the flags (`base_url` → `--base-url`)."""
 
     backend: str = "openai"
-    """Registered backend name: openai (any OpenAI-compatible server), azure, local."""
+    """Registered backend name (`srpo.llm.backend`); the flag's help lists them."""
     model: str | None = None
     """Model name on the server (azure: the deployment; local: a checkpoint folder)."""
     base_url: list[str] = field(default_factory=list)
-    """OpenAI-compatible endpoint(s); requests are spread over all of them. Empty: the official API."""
+    """Server URL, e.g. http://localhost:8000/v1; repeat for several (each request goes to the least busy,
+    a failing one is rested). Default: the official OpenAI API."""
     api_key_env: str | None = None
-    """Environment variable holding the API key (default OPENAI_API_KEY; azure: AZURE_OPENAI_API_KEY)."""
+    """Environment variable holding the API key (default OPENAI_API_KEY; azure: AZURE_OPENAI_API_KEY); a key
+    is never a flag."""
     azure_endpoint: str | None = None
     """Azure OpenAI endpoint (default: $AZURE_OPENAI_ENDPOINT)."""
     api_version: str | None = None
     """Azure OpenAI API version (default: $OPENAI_API_VERSION)."""
     concurrency: int = 16
-    """Requests in flight at once."""
+    """Requests in flight at once, over all endpoints."""
     rpm: float | None = None
     """Optional limit on requests started per minute."""
     timeout: float = 120.0
-    """Seconds one request may take before it is abandoned (and retried)."""
+    """Seconds one request may take in all before it is abandoned (and retried)."""
     max_retries: int = 6
-    """Retries per request on 429 / 5xx / timeouts / connection errors / malformed bodies."""
+    """Retries per request on 429 / 5xx / timeouts / connection errors / malformed bodies (other 4xx:
+    none)."""
     retry_base_delay: float = 0.5
     """First backoff in seconds; doubles on each retry, with jitter."""
     cache: str | None = None
@@ -50,7 +56,7 @@ class LLMSettings:
     top_p: float | None = None
     """Nucleus sampling parameter, passed through when set."""
     batch_size: int = 8
-    """local backend: prompts generated together in one batch."""
+    """local and vllm backends: prompts generated together in one batch."""
     device: str | None = None
     """local backend: torch device (default: cuda when available, else cpu)."""
     progress: bool = True

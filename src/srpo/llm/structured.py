@@ -85,15 +85,17 @@ async def chat_structured(
     name: str = "reply",
     params: dict[str, Any] | None = None,
     max_reasks: int = 2,
+    context: dict[str, Any] | None = None,
 ) -> tuple[T, list[ChatResult]]:
     """Ask until the reply validates as `model`; returns it with every `ChatResult` paid for on the way.
-    Raises `RequestFailed` (transport) or `StructuredOutputError` (content)."""
+    `context` travels with each request (`ChatRequest.context`). Raises `RequestFailed` (transport) or
+    `StructuredOutputError` (content)."""
     params = dict(params or {})
     conversation = list(messages)
     results: list[ChatResult] = []
     keys = ", ".join(model.model_fields)
     for round_ in range(max_reasks + 1):
-        result = await _ask(client, conversation, model, name, params)
+        result = await _ask(client, conversation, model, name, params, context)
         results.append(result)
         try:
             return validate_reply(result.text, model), results
@@ -113,12 +115,21 @@ async def chat_structured(
 
 
 async def _ask(
-    client: LLMClient, conversation: list[Message], model: type[BaseModel], name: str, params: dict[str, Any]
+    client: LLMClient,
+    conversation: list[Message],
+    model: type[BaseModel],
+    name: str,
+    params: dict[str, Any],
+    context: dict[str, Any] | None,
 ) -> ChatResult:
     if client.backend.supports_json_schema:
         try:
             return await client.chat(
-                ChatRequest(conversation, {**params, "response_format": json_schema_format(model, name)})
+                ChatRequest(
+                    conversation,
+                    {**params, "response_format": json_schema_format(model, name)},
+                    context=context,
+                )
             )
         except RequestFailed as e:
             if e.status not in (400, 422) or not re.search(
@@ -126,4 +137,4 @@ async def _ask(
             ):
                 raise
             client.backend.supports_json_schema = False  # this server cannot do it: stop asking
-    return await client.chat(ChatRequest(conversation, params))
+    return await client.chat(ChatRequest(conversation, params, context=context))

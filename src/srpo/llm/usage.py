@@ -22,6 +22,8 @@ class Usage:
     """Price per 1M prompt tokens (any currency), or None for no cost estimate."""
     price_out: float | None = None
     """Price per 1M completion tokens."""
+    endpoints: str | None = None
+    """Per-endpoint counts (`srpo.llm.endpoints`), filled when the client closes."""
 
     def add(self, result: ChatResult) -> None:
         if result.cached:
@@ -55,6 +57,8 @@ class Usage:
         }
         if self.cost is not None:
             d["cost"] = round(self.cost, 6)
+        if self.endpoints:
+            d["endpoints"] = self.endpoints
         return d
 
     def summary(self) -> str:

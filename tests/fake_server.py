@@ -1,7 +1,7 @@
-"""A local OpenAI-compatible chat-completions server that misbehaves on purpose.
+"""A local OpenAI-compatible chat-completions server that misbehaves on purpose — a test double, so it lives
+under tests/ (the library ships none).
 
-Used by the tests (fault injection), by `bench/curate.py` (fixed latency) and by anyone who wants to dry-run
-a curation command without paying for an API::
+Used by the tests (fault injection, latency, refused keys)::
 
     with FakeChatServer(latency=0.05) as server:
         ...  # point --base-url at server.base_url
