@@ -41,6 +41,7 @@ from srpo.curate.runner import (
     run_journaled,
     run_step,
     stopped_run,
+    unique_ids,
 )
 from srpo.data.formats import GOLD_UNCLEAR
 from srpo.data.images import default_image_root
@@ -137,14 +138,15 @@ def answer(
             )
 
             def todo() -> Iterator[Sample]:
-                for s in read_samples(
+                rows = read_samples(
                     input,
                     format=format,
                     fields=field,
                     skip_bad=True,
                     stats=stats,
                     hint_flags=("--format", "--field"),
-                ):
+                )
+                for s in unique_ids(rows, input):
                     if s.id not in journal.done and in_shard(s.id, shard_spec):
                         yield s
 
@@ -184,6 +186,7 @@ def answer(
                     progress,
                     max_in_flight=max(2 * llm.concurrency, 2),
                     step="answer",
+                    complete=shard_spec is None,
                 )
             except RunStopped as e:
                 stopped = e.reason

@@ -42,6 +42,7 @@ from srpo.curate.runner import (
     run_journaled,
     run_step,
     stopped_run,
+    unique_ids,
 )
 from srpo.data.sample import Sample
 from srpo.journal import Journal, iter_jsonl
@@ -161,7 +162,7 @@ def reflect(
             )
 
             def todo() -> Iterator[AnsweredRecord]:
-                for rec in read_answers(input):
+                for rec in unique_ids(read_answers(input), input):
                     rid = str(rec.id)
                     if rid in journal.done or not in_shard(rid, shard_spec):
                         continue
@@ -219,6 +220,7 @@ def reflect(
                     progress,
                     max_in_flight=max(2 * llm.concurrency, 2),
                     step="reflect",
+                    complete=shard_spec is None,
                 )
             except RunStopped as e:
                 stopped = e.reason
