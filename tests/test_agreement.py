@@ -66,7 +66,7 @@ def test_curation_reward_and_eval_agree(first, final, gold, first_ok, final_ok):
     reward = score(response, gold, task=task)
     # evaluation: the final answer, with the first attempt beside it
     row = score_response(task, gold, response)
-    assert (graded["correct"], reward.first_correct, row["first_correct"]) == (first_ok,) * 3
+    assert (graded.correct, reward.first_correct, row["first_correct"]) == (first_ok,) * 3
     assert (reward.final_correct, row["correct"]) == (final_ok,) * 2
 
 

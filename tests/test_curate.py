@@ -77,7 +77,7 @@ def test_answer_writes_graded_attempts_and_per_record_errors(answered):
         assert row["pass_rate"] == (1.0 if i % 2 == 0 else 0.0)
         a = row["attempts"][0]
         assert a["format_ok"] and a["think"].startswith(("Adding", "It is")) and a["correct"] == (i % 2 == 0)
-        assert row["sample"]["images"] == [f"img/{i}.png"] and row["image_root"] == str(root.resolve())
+        assert row["sample"]["images"] == [f"img/{i}.png"] and row["sample"]["meta"]["image_root"] == str(root.resolve())
     assert report.written == 12 and report.usage.requests == 24 and report.usage.cost is not None
     assert report.extra["images encoded"] == 12  # once per image, not once per attempt
 

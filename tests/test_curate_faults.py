@@ -122,3 +122,44 @@ def test_the_synthetic_teacher_cannot_answer_and_the_run_stops_at_once(tmp_path)
     assert result.exit_code == 3, result.output
     assert "only writes teacher reflections" in result.output
     assert len(read_jsonl(tmp_path / "a.errors.jsonl")) == 3  # not 30
+
+
+def test_duplicate_ids_stop_the_run_naming_the_id(tmp_path):
+    """Two rows under one id would collide (one result for both; a failure wiped by the other's success)."""
+    inp = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "q1", "question": "What is 1 + 1?", "answer": "2"},
+        {"id": "q2", "question": "What is 2 + 1?", "answer": "3"},
+    ]
+    rows.append({"id": "q1", "question": "What is 5 + 1?", "answer": "6"})
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "a.jsonl"
+    with FakeChatServer(responder=answer_of) as server:
+        result = _answer(inp, out, server.base_url, "--concurrency", "1")
+    assert result.exit_code == 2, result.output
+    assert "the id 'q1' appears more than once" in result.output
+    written = [r["id"] for r in read_jsonl(out)]
+    assert len(written) == len(set(written))  # never two lines under one id
+
+
+def test_a_fixed_bad_row_leaves_the_errors_file(tmp_path):
+    """A malformed line is journaled as `row:FILE:LINE`; once fixed, a complete rerun leaves no trace of it."""
+    inp = tmp_path / "in.jsonl"
+    good = [
+        json.dumps({"id": f"q{i}", "question": f"What is {i} + 1?", "answer": str(i + 1)}) for i in range(3)
+    ]
+    inp.write_text(good[0] + "\n{broken\n" + good[1] + "\n" + good[2] + "\n")
+    out = tmp_path / "a.jsonl"
+    errors = tmp_path / "a.errors.jsonl"
+    with FakeChatServer(responder=answer_of) as server:
+        first = _answer(inp, out, server.base_url)
+        assert first.exit_code == 1 and [r["id"] for r in read_jsonl(errors)] == [f"row:{inp}:2"]
+        inp.write_text(
+            "\n".join(
+                [good[0], json.dumps({"id": "q9", "question": "What is 9 + 1?", "answer": "10"}), *good[1:]]
+            )
+            + "\n"
+        )
+        second = _answer(inp, out, server.base_url)
+    assert second.exit_code == 0, second.output
+    assert "0 failed" in second.output and not errors.exists()

@@ -180,3 +180,54 @@ def test_a_torn_last_line_is_skipped_and_said(curated):
     )
     assert result.exit_code == 0 and "unfinished last line skipped" in result.output
     assert len(out.read_text().splitlines()) == 3
+
+
+# ---------------------------------------------------------------------------- 12: missing extras
+
+BLOCKER = """
+import importlib.abc, os, sys
+BLOCKED = set(os.environ.get("SRPO_TEST_BLOCK", "").split(","))
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+sys.meta_path.insert(0, Block())
+"""
+
+
+@pytest.mark.parametrize(
+    ("blocked", "args", "extra"),
+    [
+        (
+            "matplotlib",
+            ["eval", "report", "{tmp}/scores.jsonl", "--out", "{tmp}/r"],
+            "eval",
+        ),
+        ("trl", ["sft", "--config", "configs/sft/tiny_cpu.yaml", "--dry-run"], "train"),
+        ("torch", ["data", "tiny-model", "--out", "{tmp}/m"], "train"),
+    ],
+    ids=["eval-report-without-matplotlib", "sft-dry-run-without-trl", "tiny-model-without-torch"],
+)
+def test_a_missing_extra_is_named_with_its_install_line(tmp_path, blocked, args, extra):
+    import os
+    import subprocess
+    import sys
+
+    from srpo.eval.scoring import score_generations
+
+    gens = write_lines(
+        tmp_path / "gens.jsonl", [json.dumps({"id": "syn-0001", "response": "<answer>9</answer>"})]
+    )
+    score_generations("synthetic", FIX / "synthetic" / "test.jsonl", gens, tmp_path / "scores.jsonl")
+    (tmp_path / "sitecustomize.py").write_text(BLOCKER)
+    env = {
+        **os.environ,
+        "SRPO_TEST_BLOCK": blocked,
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    }
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "srpo", *[a.format(tmp=tmp_path) for a in args]]
+    result = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"pip install 'srpo[{extra}]'" in result.stderr and "Traceback" not in result.stderr

@@ -105,3 +105,24 @@ def test_sigkill_at_any_moment_loses_nothing_and_duplicates_nothing(tmp_path):
     ids = [r["id"] for r in iter_jsonl(out)]
     assert ids == [str(i) for i in range(100000)]
     assert out.read_bytes().endswith(b"\n")
+
+
+def test_a_complete_session_leaves_exactly_its_own_failures(tmp_path):
+    """A row that failed once (a bad line, `row:in.jsonl:6`) and was then fixed must not linger in the errors
+    file after a complete rerun; an interrupted or sharded rerun keeps the earlier failures it did not retry."""
+    out = tmp_path / "out.jsonl"
+    with Journal(out) as j:
+        j.fail("row:in.jsonl:6", "invalid JSON")
+        j.fail("b", "HTTP 500")
+    with Journal(out) as j:  # partial rerun: only b retried, and it fails again
+        j.fail("b", "HTTP 500 again")
+    assert {r["id"] for r in iter_jsonl(j.errors_path)} == {"row:in.jsonl:6", "b"}
+    with Journal(out) as j:  # complete rerun: the fixed row is now a record, b fails again
+        j.write({"id": "x"})
+        j.fail("b", "HTTP 503")
+        j.complete = True
+    assert [(r["id"], r["error"]) for r in iter_jsonl(j.errors_path)] == [("b", "HTTP 503")]
+    with Journal(out) as j:  # complete and clean
+        j.write({"id": "b"})
+        j.complete = True
+    assert not j.errors_path.exists()

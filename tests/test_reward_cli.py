@@ -74,7 +74,7 @@ def test_bad_line_names_file_and_line(tmp_path):
     summary = score_file(path, skip_bad=True)
     assert (summary.n, summary.skipped) == (1, 2)
     result = CliRunner().invoke(app, ["reward", "score", "--input", str(path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "bad.jsonl:2" in result.output
 
 

@@ -456,3 +456,71 @@ def test_benchmarks_command_lists_the_registry():
     result = CliRunner().invoke(app, ["eval", "benchmarks"])
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.output.splitlines()] == task_names(benchmarks_only=True)
+
+
+# ------------------------------------------------------------------ raw responses, as the official judges read them
+
+MMMU_OPTIONS_J = [
+    f"{v} m" for v in ("10.1", "20.2", "30.3", "40.4", "50.5", "60.6", "70.7", "80.8", "90.9", "150.507")
+]
+
+RAW = [
+    # (benchmark, sample id, raw response, expected verdict) — one rule class per row
+    # MathVista: numbers a sentence states, number words, bold, refusals, letters, options named by text
+    ("mathvista", "2", "There are twelve dots in the picture.", True),
+    ("mathvista", "2", "I count **12** dots.", True),
+    ("mathvista", "2", "I cannot determine the number of dots from this image, but there may be 12.", False),
+    ("mathvista", "3", "The width is 5 and the height is 4, so the ratio is 1.25.", True),
+    ("mathvista", "4", "The side of the square measures 8 cm.", True),
+    ("mathvista", "5", "The years are 2007 and 2009.", True),
+    ("mathvista", "1", "A) The square has the blue outline.", True),
+    ("mathvista", "1", "The shape with the blue outline is the circle.", False),
+    ("mathvista", "6", "The measure of angle B is 45 degrees.", True),
+    ("mathvista", "6", "The correct option letter is B.", True),
+    # MATH-V: its response shortcuts, boxes, option values
+    ("mathvision", "1", "Counting the shaded squares gives five, so the answer is C.", True),
+    ("mathvision", "1", "The count is \\boxed{5}.", True),
+    ("mathvision", "2", "The shaded area is 16 - 4 = 12.", True),
+    ("mathvision", "4", "The shaded fraction is 3/8.", False),  # officially unreadable: no "answer is"
+    ("mathvision", "4", "Half of a half, and half again. The answer is $\\frac{3}{8}$.", True),
+    # MMMU-Pro: the last "Answer:" line, "(X)", option text, no random guess
+    ("mmmu_pro", "validation_Math_1", "2(3+4) = 14.\nAnswer: C", True),
+    ("mmmu_pro", "validation_Math_1", "Answer: J. 28", False),
+    ("mmmu_pro", "validation_Physics_2", "It falls 20 m.\n**Answer:** C", True),
+    ("mmmu_pro", "validation_Art_3", "Answer: \\( \\text{C} \\)", True),
+    ("mmmu_pro", "validation_Art_3", "The outline is drawn in blue, the colour of the sky in it.", True),
+    ("mmmu_pro", "validation_Art_3", "I'm sorry, I can't tell the colour.", False),
+    # OlympiadBench: the final-answer line, several boxes as several answers, no last-number guess, units
+    ("olympiadbench", "1602", "Try \\boxed{3}.\nSo the final answer is \\boxed{2}, \\boxed{-3}.", True),
+    ("olympiadbench", "1602", "The roots are \\boxed{-3} and \\boxed{2}.", True),
+    (
+        "olympiadbench",
+        "1601",
+        "First \\boxed{3}, \\boxed{0}.\nSo the final answer is \\boxed{\\frac14}",
+        True,
+    ),
+    ("olympiadbench", "2001", "v = g t = 19.6 m/s, and then I would check the", False),
+    ("olympiadbench", "2001", "So the final answer is \\boxed{19.6 m/s}.", False),
+    ("olympiadbench", "2001", "So the final answer is \\boxed{19.6} m/s.", True),
+    ("olympiadbench", "2002", "So the final answer is $\\frac{mg}{k}$.", True),
+]
+
+
+@pytest.mark.parametrize(("name", "sid", "response", "correct"), RAW)
+def test_raw_responses_get_the_official_verdict(name, sid, response, correct):
+    assert get_task(name).judge(response, samples(name)[sid], block=False).correct is correct
+
+
+def test_mathvision_matches_an_option_by_its_value():
+    from srpo.data.sample import Sample
+
+    s = Sample(id="x", question="Which?", answer="B", choices=["$2 \\sqrt{3}$", "$4 \\sqrt{3}$", "$8$"])
+    assert get_task("mathvision").judge("The answer is 4\\sqrt{3}", s, block=False).correct
+    assert not get_task("mathvision").judge("The answer is 2\\sqrt{3}", s, block=False).correct
+
+
+def test_mmmu_pro_reads_the_letter_not_the_number_in_the_option():
+    from srpo.data.sample import Sample
+
+    s = Sample(id="x", question="How far?", answer="J", choices=MMMU_OPTIONS_J)
+    assert get_task("mmmu_pro").judge("J. 150.507 m", s).correct

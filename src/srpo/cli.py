@@ -34,15 +34,28 @@ def quickstart_command(
     grpo_steps: int = typer.Option(3, help="GRPO steps."),
     eval_limit: int = typer.Option(None, help="Evaluate on at most this many held-out problems."),
     seed: int = typer.Option(0, help="Seed for data, model and training."),
+    check: bool = typer.Option(
+        False, "--check", help="Only check the inputs (extras, configs, output folder) and stop."
+    ),
 ) -> None:
     """Run the whole pipeline small, on CPU, offline: data, tiny model, curate, SFT, GRPO, eval, report.
 
-    Resumable: a rerun skips the stages that finished."""
-    from srpo.quickstart import run_quickstart
+    Resumable: a rerun skips the stages that finished. Every input is checked before any work starts."""
+    from srpo.errors import cli_errors
 
-    run_quickstart(
-        out, fresh=fresh, n=n, sft_epochs=sft_epochs, grpo_steps=grpo_steps, eval_limit=eval_limit, seed=seed
-    )
+    with cli_errors("srpo quickstart"):
+        from srpo.quickstart import run_quickstart
+
+        run_quickstart(
+            out,
+            fresh=fresh,
+            check=check,
+            n=n,
+            sft_epochs=sft_epochs,
+            grpo_steps=grpo_steps,
+            eval_limit=eval_limit,
+            seed=seed,
+        )
 
 
 def _version(value: bool) -> None:

@@ -68,6 +68,11 @@ class Journal:
                 self.previous_errors[str(r[key])] = r
         self.written = 0
         self.failed = 0
+        self.complete = False
+        """Set by the caller once every record of the input was attempted in this session (not sharded, not
+        interrupted): the errors file then holds exactly this session's failures, so an entry for a row that
+        was since fixed (or removed) does not linger."""
+        self._failed_now: set[str] = set()
         self._out = self.path.open("a", encoding="utf-8")
         self._err = self.errors_path.open("a", encoding="utf-8")
 
@@ -81,6 +86,7 @@ class Journal:
     def fail(self, rid: str, reason: str, **extra: Any) -> None:
         """Record that `rid` failed, with a reason a user can act on."""
         self._append(self._err, {self.key: rid, "error": reason, **extra})
+        self._failed_now.add(str(rid))
         self.failed += 1
 
     def _append(self, f, record: dict[str, Any]) -> None:
@@ -90,12 +96,15 @@ class Journal:
             os.fsync(f.fileno())
 
     def close(self) -> None:
-        """Close both files and compact the errors file (last error per id, none for done ids)."""
+        """Close both files and compact the errors file: the last error per id, none for done ids, and — after
+        a complete session — none for ids that did not fail in it."""
         if self._out.closed:
             return
         self._out.close()
         self._err.close()
-        compact_errors(self.errors_path, self.done, self.key)
+        compact_errors(
+            self.errors_path, self.done, self.key, only=self._failed_now if self.complete else None
+        )
 
     def __enter__(self) -> Journal:
         return self
@@ -104,14 +113,16 @@ class Journal:
         self.close()
 
 
-def compact_errors(errors_path: Path, done: set[str], key: str = "id") -> None:
-    """Rewrite the errors file atomically: one line per failed id (the latest), none for done ids."""
+def compact_errors(errors_path: Path, done: set[str], key: str = "id", only: set[str] | None = None) -> None:
+    """Rewrite the errors file atomically: one line per failed id (the latest), none for done ids; with
+    `only`, none for ids outside it either."""
     if not errors_path.exists():
         return
     latest: dict[str, dict[str, Any]] = {}
     for r in iter_jsonl(errors_path):
-        if key in r and str(r[key]) not in done:
-            latest[str(r[key])] = r
+        rid = str(r.get(key))
+        if key in r and rid not in done and (only is None or rid in only):
+            latest[rid] = r
     tmp = errors_path.with_name(errors_path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as f:
         for r in latest.values():

@@ -66,7 +66,7 @@ class QuickstartConfig:
     eval_max_tokens: int = 320
     """Token cap for evaluation generations (enough for all five blocks)."""
     config_dir: str | None = None
-    """Folder holding sft/tiny_cpu.yaml and grpo/tiny_cpu.yaml (default: the repository's configs/)."""
+    """Folder holding sft/tiny_cpu.yaml and grpo/tiny_cpu.yaml (default: the configs srpo ships)."""
     model_size: dict[str, int] = field(default_factory=dict)
     """Overrides for `build_tiny_model` (hidden_size, num_hidden_layers, …)."""
 
@@ -164,14 +164,10 @@ def _build(cfg: QuickstartConfig, out: Path) -> dict[str, Any]:
 
 
 def _config_dir(cfg: QuickstartConfig) -> Path:
-    if cfg.config_dir:
-        return Path(cfg.config_dir)
-    for candidate in (Path(__file__).resolve().parents[2] / "configs", Path.cwd() / "configs"):
-        if (candidate / "sft" / "tiny_cpu.yaml").exists():
-            return candidate
-    raise FileNotFoundError(
-        "configs/sft/tiny_cpu.yaml not found; run from the srpo repository or pass config_dir"
-    )
+    """The configs the quickstart trains with: `config_dir` when given, else the ones srpo ships."""
+    from srpo.train.config import packaged_configs
+
+    return Path(cfg.config_dir) if cfg.config_dir else packaged_configs()
 
 
 def _sft(cfg: QuickstartConfig, out: Path) -> dict[str, Any]:
@@ -302,14 +298,52 @@ STAGES = [
 # ----------------------------------------------------------------------------------------------- runner
 
 
+def preflight(cfg: QuickstartConfig) -> list[str]:
+    """Check every input the run will need before any work starts: the training extras, both recipe configs
+    (read and validated as the stages will read them), and a writable output folder. Raises with what to fix;
+    returns what was checked."""
+    import importlib.util
+
+    from srpo.errors import UserError
+
+    missing = [m for m in ("torch", "transformers", "trl", "datasets") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModuleNotFoundError(f"No module named {missing[0]!r}", name=missing[0])
+    from srpo.train.config import load_config
+    from srpo.train.grpo import GRPORecipeConfig
+    from srpo.train.sft import SFTRecipeConfig
+
+    checked = []
+    for cls, kind in ((SFTRecipeConfig, "sft"), (GRPORecipeConfig, "grpo")):
+        path = _config_dir(cfg) / kind / "tiny_cpu.yaml"
+        load_config(cls, path, ["model_name_or_path=x", "dataset_path=x", f"output_dir={cfg.out}/check"])
+        checked.append(str(path))
+    root = Path(cfg.out)
+    probe = root / f".write-check-{os.getpid()}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(
+            f"{root}: cannot write the quickstart's output here ({e.strerror}); pass another --out"
+        ) from None
+    return [*checked, f"{root} (writable)"]
+
+
 def run_quickstart(
-    out: str | os.PathLike = "runs/quickstart", *, fresh: bool = False, **settings: Any
+    out: str | os.PathLike = "runs/quickstart", *, fresh: bool = False, check: bool = False, **settings: Any
 ) -> dict[str, Any]:
     """Run (or resume) every stage into `out`; returns `{"base": metrics, "sft": …, "grpo": …}`.
 
     `settings` are `QuickstartConfig` fields. A rerun skips finished stages; `fresh=True` starts over.
+    Every input is checked first (`preflight`); `check=True` stops after the check.
     """
     cfg = QuickstartConfig(out=str(out), **settings)
+    checked = preflight(cfg)
+    if check:
+        _say("quickstart check passed:\n  " + "\n  ".join(checked))
+        return {"checked": checked}
     root = Path(cfg.out)
     if fresh and root.exists():
         shutil.rmtree(root)

@@ -284,13 +284,10 @@ class RecordStats:
         return ", ".join(parts)
 
 
-def read_records(
-    path: str | os.PathLike, cls: type[R], *, skip_bad: bool = False, stats: RecordStats | None = None
-) -> Iterator[R]:
-    """The records of a JSONL file written by srpo. A bad line raises DataError naming the file, the line and
-    what is wrong, unless `skip_bad` (then it is counted in `stats`)."""
+def record_lines(path: str | os.PathLike, cls: type[R]) -> Iterator[tuple[int, R | RecordProblem]]:
+    """(line number, record or the problem with that line) for every non-empty line of a JSONL file of
+    `cls` records; a torn last line (a run killed mid-write) is left out."""
     p = Path(path)
-    stats = stats if stats is not None else RecordStats()
     if not p.is_file():
         raise DataError(f"{p}: no such {cls.kind} file")
     with p.open("rb") as f:
@@ -306,19 +303,37 @@ def read_records(
                     row = json.loads(text)
                 except json.JSONDecodeError as e:
                     if not raw.endswith(b"\n"):
-                        stats.torn += 1
+                        yield n, TornLine("an unfinished last line (the run that wrote it was stopped)")
                         continue
                     raise RecordProblem(f"invalid JSON ({e.msg})") from None
                 if not isinstance(row, dict):
                     raise RecordProblem("expected a JSON object")
-                record = cls.from_dict(row)
+                yield n, cls.from_dict(row)
             except RecordProblem as e:
-                message = f"{p}:{n}: not a {cls.kind} record: {e}"
-                if not skip_bad:
-                    raise DataError(f"{message}; fix or remove the line, or pass --skip-bad") from None
-                stats.skipped += 1
-                if len(stats.problems) < 20:
-                    stats.problems.append(message)
-                continue
-            stats.read += 1
-            yield record
+                yield n, e
+
+
+class TornLine(RecordProblem):
+    """A last line without its newline: a run stopped mid-write; skipped, never an error."""
+
+
+def read_records(
+    path: str | os.PathLike, cls: type[R], *, skip_bad: bool = False, stats: RecordStats | None = None
+) -> Iterator[R]:
+    """The records of a JSONL file written by srpo. A bad line raises DataError naming the file, the line and
+    what is wrong, unless `skip_bad` (then it is counted in `stats`)."""
+    stats = stats if stats is not None else RecordStats()
+    for n, item in record_lines(path, cls):
+        if isinstance(item, TornLine):
+            stats.torn += 1
+            continue
+        if isinstance(item, RecordProblem):
+            message = f"{path}:{n}: not a {cls.kind} record: {item}"
+            if not skip_bad:
+                raise DataError(f"{message}; fix or remove the line, or pass --skip-bad")
+            stats.skipped += 1
+            if len(stats.problems) < 20:
+                stats.problems.append(message)
+            continue
+        stats.read += 1
+        yield item

@@ -1,11 +1,12 @@
 """`srpo curate answer`: the policy answers each question K times in `<think>/<answer>` form; every attempt
 is graded against the gold answer.
 
-Output row (one per input record, JSONL, appended as records finish — not in input order)::
+Output row (`srpo.records.AnswerRecord`; one per input record, JSONL, appended as records finish — not in
+input order)::
 
     {"id": str,
-     "sample": Sample.to_dict(),             # the input record as read (image refs as in the data)
-     "image_root": str | None,               # absolute folder the sample's relative image paths live in
+     "sample": Sample.to_dict(),             # the input record as read (image refs as in the data), with
+                                             # meta.image_root: the folder its relative image paths live in
      "model": str,                           # the policy model
      "task": str,                            # the task that judged the attempts (srpo.tasks)
      "attempts": [{"text": str,              # the full response
@@ -41,6 +42,7 @@ from srpo.curate.runner import (
     run_journaled,
     run_step,
     stopped_run,
+    unique_ids,
 )
 from srpo.data.formats import GOLD_UNCLEAR
 from srpo.data.images import default_image_root
@@ -53,6 +55,7 @@ from srpo.llm.images import ImageEncoder
 from srpo.llm.progress import Progress
 from srpo.llm.request import ChatRequest, ChatResult, Message, RunStopped
 from srpo.llm.settings import LLMSettings
+from srpo.records import AnswerRecord, Attempt
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, parse_response
 from srpo.tasks import DEFAULT_TASK, Task, get_task
 
@@ -64,31 +67,27 @@ def chat_messages(system: str, user_text: str, image_urls: list[str]) -> list[Me
     return [{"role": "system", "content": system}, {"role": "user", "content": content}]
 
 
-def grade_attempt(text: str, sample: Sample, task: Task | None = None) -> dict[str, Any]:
+def grade_attempt(text: str, sample: Sample, task: Task | None = None) -> Attempt:
     """Split a response into think/answer and judge it with the task (the default task when None): the
     first answer block, or the whole response when it has none; `correct` is None (ungraded) for a sample
     whose gold the reader could not isolate (`meta["gold_unclear"]`). Never raises."""
     task = task or get_task(DEFAULT_TASK)
     parsed = parse_response(text)
     thinks, answers = parsed.of("think"), parsed.of("answer")
-    think = thinks[0].content.strip() if thinks else ""
-    answer = answers[0].content.strip() if answers else ""
     verdict = (
         task.judge(answers[0].content, sample, block=True)
         if answers
         else task.judge(text, sample, block=False)
     )
-    pred, correct = verdict.extraction, verdict.correct
-    if sample.meta.get(GOLD_UNCLEAR):
-        correct = None  # the reader could not isolate the gold from its sentence: never graded against it
-    return {
-        "text": text,
-        "think": think,
-        "answer": answer,
-        "pred": pred,
-        "correct": correct,
-        "format_ok": parsed.clean and parsed.kinds == ("think", "answer"),
-    }
+    return Attempt(
+        text=text,
+        think=thinks[0].content.strip() if thinks else "",
+        answer=answers[0].content.strip() if answers else "",
+        pred=verdict.extraction,
+        # the reader could not isolate the gold from its sentence: never graded against it
+        correct=None if sample.meta.get(GOLD_UNCLEAR) else verdict.correct,
+        format_ok=parsed.clean and parsed.kinds == ("think", "answer"),
+    )
 
 
 def answer(
@@ -137,21 +136,23 @@ def answer(
             )
 
             def todo() -> Iterator[Sample]:
-                for s in read_samples(
+                rows = read_samples(
                     input,
                     format=format,
                     fields=field,
                     skip_bad=True,
                     stats=stats,
                     hint_flags=("--format", "--field"),
-                ):
+                )
+                for s in unique_ids(rows, input):
                     if s.id not in journal.done and in_shard(s.id, shard_spec):
                         yield s
 
             async def process(sample: Sample) -> dict[str, Any]:
                 images = [encoder.encode(ref) for ref in sample.images]
                 urls, keys = [im.url for im in images], [im.key for im in images]
-                messages = chat_messages(ATTEMPT_SYSTEM_PROMPT, question_text(sample, prompt), urls)
+                user_text = question_text(sample, prompt) if prompt is not None else judge.prompt(sample)
+                messages = chat_messages(ATTEMPT_SYSTEM_PROMPT, user_text, urls)
                 results = await _gather(
                     [
                         client.chat(ChatRequest(messages, params, attempt=k, image_keys=keys))
@@ -161,19 +162,13 @@ def answer(
                 attempts = []
                 for r in results:
                     graded = grade_attempt(r.text, sample, judge)
-                    graded["finish_reason"] = r.finish_reason
-                    graded["completion_tokens"] = r.completion_tokens
+                    graded.finish_reason, graded.completion_tokens = r.finish_reason, r.completion_tokens
                     attempts.append(graded)
-                return {
-                    "id": sample.id,
-                    "sample": sample.to_dict(),
-                    "image_root": str(root),
-                    "model": client.model,
-                    "task": judge.name,
-                    "attempts": attempts,
-                    "pass_rate": _pass_rate(attempts),
-                    "_tokens": fresh_tokens(results),
-                }
+                sample.meta["image_root"] = str(root)
+                record = AnswerRecord(
+                    sample.id, sample, attempts, _pass_rate(attempts), client.model, judge.name
+                )
+                return {**record.to_dict(), "_tokens": fresh_tokens(results)}
 
             stopped = None
             try:
@@ -184,6 +179,7 @@ def answer(
                     progress,
                     max_in_flight=max(2 * llm.concurrency, 2),
                     step="answer",
+                    complete=shard_spec is None,
                 )
             except RunStopped as e:
                 stopped = e.reason
@@ -204,11 +200,11 @@ def answer(
     return run_step(main, output)
 
 
-def _pass_rate(attempts: list[dict[str, Any]]) -> float | None:
+def _pass_rate(attempts: list[Attempt]) -> float | None:
     """Correct attempts / attempts; None when the attempts could not be graded (the gold is unclear)."""
-    if any(a["correct"] is None for a in attempts):
+    if any(a.correct is None for a in attempts):
         return None
-    return sum(a["correct"] for a in attempts) / len(attempts)
+    return sum(bool(a.correct) for a in attempts) / len(attempts)
 
 
 async def _gather(coros: list) -> list[ChatResult]:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srpo.data.formats import GOLD_UNCLEAR
-from srpo.data.images import ImageError, kind_of, resolve_image
+from srpo.data.images import ImageError, kind_of, resolved_refs
 from srpo.data.sample import Sample
 from srpo.errors import refuse_overwrite
 from srpo.grading import LETTERS
@@ -124,15 +124,6 @@ def sft_row(record: AnswerRecord, reflection: ReflectionRecord, images: list[str
     )
 
 
-def resolved_images(sample: Sample) -> list[str]:
-    """Local images as absolute confined paths (ImageError when missing/outside); others unchanged."""
-    out = []
-    for ref in sample.images:
-        r = resolve_image(ref, sample.meta.get("image_root"))
-        out.append(str(r) if isinstance(r, Path) else (r if isinstance(r, str) else r.to_data_url()))
-    return out
-
-
 def build(
     answers: str | os.PathLike,
     reflections: str | os.PathLike,
@@ -173,7 +164,7 @@ def build(
             report.dropped["empty gold answer"] += 1
             continue
         try:
-            images = resolved_images(sample)
+            images = resolved_refs(sample.images, sample.meta.get("image_root"))
         except ImageError:
             report.dropped["image missing or outside the image root"] += 1
             continue

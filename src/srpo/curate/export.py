@@ -41,7 +41,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from srpo.data.images import ImageError, default_image_root, image_bytes, kind_of, resolve_image
+from srpo.data.images import (
+    ImageError,
+    default_image_root,
+    image_bytes,
+    kind_of,
+    resolve_image,
+    resolved_refs,
+)
 from srpo.data.readers import read_samples
 from srpo.journal import iter_jsonl
 from srpo.records import SFTRow, read_records
@@ -95,13 +102,10 @@ def read_items(path: str | os.PathLike, image_root: str | os.PathLike | None = N
     fallback = Path(image_root).resolve() if image_root else default_image_root(p)
     for s in read_samples(p):
         root = s.meta.get("image_root") or fallback
-        images = []
-        for ref in s.images:
-            try:
-                r = resolve_image(ref, root)
-            except ImageError as e:
-                raise ImageError(f"{p}: record {s.id}: {e}; fix the image or remove the record") from None
-            images.append(str(r) if isinstance(r, Path) else (r if isinstance(r, str) else r.to_data_url()))
+        try:
+            images = resolved_refs(s.images, root)
+        except ImageError as e:
+            raise ImageError(f"{p}: record {s.id}: {e}; fix the image or remove the record") from None
         task = task_for(s.meta.get("data_source"))
         yield Item(
             s.id, REFLECTION_SYSTEM_PROMPT, task.prompt(s), images, str(root), s.answer, s.choices, task.name

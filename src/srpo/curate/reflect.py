@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +41,8 @@ from srpo.curate.runner import (
     run_journaled,
     run_step,
     stopped_run,
+    unique_ids,
 )
-from srpo.data.sample import Sample
 from srpo.journal import Journal, iter_jsonl
 from srpo.llm.cache import default_cache_path
 from srpo.llm.client import LLMClient
@@ -52,6 +51,7 @@ from srpo.llm.progress import Progress
 from srpo.llm.request import RunStopped
 from srpo.llm.settings import LLMSettings
 from srpo.llm.structured import chat_structured
+from srpo.records import AnswerRecord, RecordProblem, TornLine, record_lines
 
 
 class TeacherReflection(BaseModel):
@@ -68,31 +68,15 @@ class TeacherReflection(BaseModel):
         return v.strip()
 
 
-@dataclass
-class AnsweredRecord:
-    """One row of the answers file, checked."""
-
-    id: str
-    sample: Sample
-    attempt: dict[str, Any]
-    image_root: str | None
-
-
-def read_answers(path: str | os.PathLike) -> Iterator[AnsweredRecord | RecordError]:
-    """Rows of an answers file; a row that does not fit comes back as a `RecordError` to journal."""
-    for n, row in enumerate(iter_jsonl(path), 1):
-        rid = str(row.get("id", f"row:{path}:{n}"))
-        try:
-            sample = Sample.from_dict(row["sample"])
-            attempts = row["attempts"]
-            if not isinstance(attempts, list) or not attempts or not isinstance(attempts[0], dict):
-                raise ValueError("'attempts' must be a non-empty list")
-        except (KeyError, TypeError, ValueError) as e:
-            yield RecordError(
-                f"{path}: answers row {n} (id {rid}) is malformed: {type(e).__name__}: {e}", rid
-            )
+def read_answers(path: str | os.PathLike) -> Iterator[AnswerRecord | RecordError]:
+    """Records of an answers file; a line that does not fit comes back as a `RecordError` to journal."""
+    for n, item in record_lines(path, AnswerRecord):
+        if isinstance(item, TornLine):
+            continue  # the answers run was stopped mid-write; its rerun redoes that record
+        if isinstance(item, RecordProblem):
+            yield RecordError(f"{path}:{n}: not an answers record: {item}", f"row:{path}:{n}")
             continue
-        yield AnsweredRecord(rid, sample, attempts[0], row.get("image_root"))
+        yield item
 
 
 def load_descriptions(path: str | os.PathLike | None) -> dict[str, str]:
@@ -160,8 +144,8 @@ def reflect(
                 enabled=llm.progress,
             )
 
-            def todo() -> Iterator[AnsweredRecord]:
-                for rec in read_answers(input):
+            def todo() -> Iterator[AnswerRecord]:
+                for rec in unique_ids(read_answers(input), input):
                     rid = str(rec.id)
                     if rid in journal.done or not in_shard(rid, shard_spec):
                         continue
@@ -171,9 +155,9 @@ def reflect(
                         continue
                     yield rec
 
-            async def process(rec: AnsweredRecord) -> dict[str, Any]:
-                sample, attempt = rec.sample, rec.attempt
-                base = {"id": rec.id, "attempt": 0, "first_correct": bool(attempt.get("correct"))}
+            async def process(rec: AnswerRecord) -> dict[str, Any]:
+                sample, attempt = rec.sample, rec.attempts[0]
+                base = {"id": rec.id, "attempt": 0, "first_correct": bool(attempt.correct)}
                 description = described.get(rec.id) or sample.meta.get("description")
                 if text_only and not description:
                     raise RecordError(
@@ -187,9 +171,9 @@ def reflect(
                     question=sample.question,
                     choices=sample.choices or [],
                     gold=sample.answer,
-                    think=attempt.get("think") or "",
-                    answer=attempt.get("answer") or attempt.get("pred") or "",
-                    correct=bool(attempt.get("correct")),
+                    think=attempt.think,
+                    answer=attempt.answer or attempt.pred or "",
+                    correct=bool(attempt.correct),
                     description=description or "",
                     rationale=sample.rationale or "",
                 )
@@ -200,7 +184,7 @@ def reflect(
                     name="reflection",
                     params=params,
                     max_reasks=max_reasks,
-                    context={"sample": sample, "attempt": attempt},
+                    context={"sample": sample, "attempt": attempt.to_dict()},
                 )
                 return {
                     **base,
@@ -219,6 +203,7 @@ def reflect(
                     progress,
                     max_in_flight=max(2 * llm.concurrency, 2),
                     step="reflect",
+                    complete=shard_spec is None,
                 )
             except RunStopped as e:
                 stopped = e.reason

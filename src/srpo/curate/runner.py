@@ -18,7 +18,7 @@ from typing import Any
 from srpo.data.readers import ReadStats
 from srpo.errors import RunFailed, exit_code_for
 from srpo.journal import Journal
-from srpo.llm.engine import RecordError, run_async, run_journaled
+from srpo.llm.engine import RecordError, run_async, run_journaled, unique_ids
 from srpo.llm.usage import Usage
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "run_journaled",
     "run_step",
     "stopped_run",
+    "unique_ids",
 ]
 
 run_step = run_async

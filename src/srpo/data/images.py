@@ -75,6 +75,17 @@ def resolve_image(ref: ImageRef, image_root: str | os.PathLike | None) -> Path |
     return path
 
 
+def resolved_refs(refs: list[ImageRef], image_root: str | os.PathLike | None) -> list[str]:
+    """Image references as the strings training data carries: local images as absolute confined paths
+    (ImageError when missing or outside the root), URLs and data URLs unchanged, in-memory images as data
+    URLs. The one place curated and exported records resolve their images."""
+    out = []
+    for ref in refs:
+        r = resolve_image(ref, image_root)
+        out.append(str(r) if isinstance(r, Path) else (r if isinstance(r, str) else r.to_data_url()))
+    return out
+
+
 def image_bytes(ref: ImageRef, image_root: str | os.PathLike | None) -> tuple[bytes, str]:
     """The encoded bytes of an image and its MIME type (http URLs are not fetched: ImageError)."""
     resolved = resolve_image(ref, image_root)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -26,18 +25,12 @@ def _bench_help() -> str:
 BENCH_HELP = _bench_help()
 
 
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Bad input ends the command with its message (file, record, what to do), not a traceback."""
-    from srpo.data.files import DataError
-    from srpo.data.images import ImageError
-    from srpo.eval.run import EvalError
+def _user_errors() -> contextlib.AbstractContextManager[None]:
+    """Bad input ends the command with its message (file, record, what to do), not a traceback: the exit-code
+    policy of every srpo command (`srpo.errors.cli_errors`)."""
+    from srpo.errors import cli_errors
 
-    try:
-        yield
-    except (DataError, ImageError, EvalError, ValueError) as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from None
+    return cli_errors("srpo eval")
 
 
 def _print_summary(m: dict) -> None:
@@ -198,9 +191,9 @@ def report_command(
     title: str = typer.Option("srpo evaluation report", help="Report title."),
 ) -> None:
     """Markdown + self-contained HTML report of several runs side by side, with plots."""
-    from srpo.eval.report import write_report
-
     with _user_errors():
+        from srpo.eval.report import write_report
+
         result = write_report(list(runs), out, labels=list(label) or None, title=title)
     typer.echo(f"wrote {result['markdown']} and {result['html']}")
 

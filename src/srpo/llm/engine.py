@@ -21,7 +21,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from srpo.data.images import ImageError
@@ -77,12 +77,14 @@ async def run_journaled(
     *,
     max_in_flight: int,
     step: str,
+    complete: bool = True,
 ) -> None:
     """Run `process(item)` for every item (each has `.id`), at most `max_in_flight` at once; write each
     result to the journal as soon as it is ready, or its failure reason to the errors file. A result may
     carry `_tokens` (tokens paid for, for the progress line; not written). Closes `progress` when done,
     interrupted or failed. Raises `RunStopped` when the client stopped the run; a failure to write the
-    journal (a full disk) ends the run at once, with nothing half-written."""
+    journal (a full disk) ends the run at once, with nothing half-written. `complete`: the items are the
+    whole input (not a shard), so once all are done the errors file holds exactly this run's failures."""
     stopped: list[str] = []
     trim = _heap_trimmer()
     finished = [0]
@@ -115,6 +117,25 @@ async def run_journaled(
         progress.close()
     if stopped:
         raise RunStopped(stopped[0])
+    journal.complete = complete
+
+
+def unique_ids(items: Iterable[Any], source: str | os.PathLike) -> Iterator[Any]:
+    """`items` unchanged, but a UserError at the second record with an id already seen: two records under
+    one id would collide in the journal (one result for both, a failure wiped by the other's success)."""
+    from srpo.errors import UserError
+
+    seen: set[str] = set()
+    for item in items:
+        rid = str(item.id)
+        if rid in seen:
+            raise UserError(
+                f"{source}: the id {rid!r} appears more than once; every record needs its own id (rows without "
+                "one get an id from their content, so these rows are identical): fix or remove the duplicate, "
+                "then rerun (finished records are kept)"
+            )
+        seen.add(rid)
+        yield item
 
 
 async def map_bounded(items: Iterable[T], fn: Callable[[T], Awaitable[R]], max_in_flight: int) -> list[R]:

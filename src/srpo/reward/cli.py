@@ -25,15 +25,14 @@ def score_command(
     ),
 ) -> None:
     """Score responses with the SRPO reward; print component means and first→final transition counts."""
-    from srpo.reward.summary import ResponsesFileError, score_file
+    from srpo.reward.summary import score_file
 
     if preset not in PRESETS:
         raise typer.BadParameter(
             f"unknown preset {preset!r}; known: {', '.join(PRESETS)}", param_hint="--preset"
         )
-    try:
+    from srpo.errors import cli_errors
+
+    with cli_errors("srpo reward score"):
         summary = score_file(input, preset, skip_bad=skip_bad, task=task)
-    except (OSError, ResponsesFileError) as e:
-        typer.echo(f"srpo reward score: {e}", err=True)
-        raise typer.Exit(1) from None
     typer.echo(json.dumps(summary.as_dict(), indent=2) if as_json else summary.table())

@@ -110,11 +110,17 @@ def score_file(
     cfg = config or RewardConfig.preset(preset)
     summary = RewardSummary()
     path = Path(path)
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
+    if not path.is_file():
+        raise ResponsesFileError(f"{path}: no such responses file")
+    with path.open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.strip():
                 continue
             try:
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise ResponsesFileError(f"{path}:{lineno}: not UTF-8 text (byte {e.start})") from None
                 try:
                     row = json.loads(line)
                 except ValueError as e:

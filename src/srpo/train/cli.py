@@ -17,10 +17,20 @@ import typer
 
 from srpo.train.config import ConfigError
 
-_CONFIG_HELP = "YAML recipe under configs/ (every key is a field of the recipe's config dataclass)."
+_CONFIG_HELP = (
+    "YAML recipe: a file, or a shipped one by name (configs/sft/tiny_cpu.yaml works from any folder); every key "
+    "is a field of the recipe's config dataclass."
+)
 
 
 def _run(kind: str, ctx: typer.Context, config: str | None, dry_run: bool, list_options: bool) -> None:
+    from srpo.errors import cli_errors
+
+    with cli_errors(f"srpo {kind}"):
+        _run_recipe(kind, ctx, config, dry_run, list_options)
+
+
+def _run_recipe(kind: str, ctx: typer.Context, config: str | None, dry_run: bool, list_options: bool) -> None:
     from srpo.train.config import config_help
 
     cls = _config_class(kind)
@@ -31,23 +41,22 @@ def _run(kind: str, ctx: typer.Context, config: str | None, dry_run: bool, list_
         raise typer.BadParameter(
             "pass --config CONFIG.yaml (and optional key=value overrides)", param_hint="--config"
         )
+    if config is not None:
+        from srpo.train.config import resolve_config
+
+        config = str(resolve_config(config))
+    if dry_run:
+        from srpo.train.dry_run import dry_run as do_dry_run
+
+        typer.echo(do_dry_run(cls, config, list(ctx.args)))
+        return
+    from srpo.train.config import load_config
+
     try:
-        if dry_run:
-            from srpo.train.dry_run import dry_run as do_dry_run
-
-            typer.echo(do_dry_run(cls, config, list(ctx.args)))
-            return
-        from srpo.train.config import load_config
-
         cfg = load_config(cls, config, list(ctx.args))
-        runner = _runner(kind)
-        out = runner(cfg)
     except ConfigError as e:
-        typer.echo(f"srpo {kind}: config error: {e}", err=True)
-        raise typer.Exit(2) from None
-    except (ValueError, FileNotFoundError) as e:
-        typer.echo(f"srpo {kind}: {e}", err=True)
-        raise typer.Exit(1) from None
+        raise ConfigError(f"config error: {e}") from None
+    out = _runner(kind)(cfg)
     if int(os.environ.get("RANK", "0")) == 0:
         typer.echo(f"srpo {kind}: model saved to {out}")
 

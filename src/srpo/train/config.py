@@ -15,8 +15,10 @@ Values are read as YAML (`true`, `null`, `[a, b]`, `{k: v}`) and then coerced to
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import os
 import types
 import typing
 from dataclasses import dataclass, field
@@ -102,6 +104,35 @@ def recipe_field_names() -> set[str]:
     return {f.name for f in dataclasses.fields(RecipeArgs)}
 
 
+PACKAGED_PREFIX = "configs/"
+
+
+def packaged_configs() -> Path:
+    """The folder of the configs srpo ships (`srpo/configs/`: sft, grpo, accelerate, deepspeed, verl)."""
+    from importlib.resources import files
+
+    return Path(str(files("srpo") / "configs"))
+
+
+def resolve_config(path: str | os.PathLike) -> Path:
+    """`path` when it is a file; else the packaged config it names (`configs/sft/tiny_cpu.yaml`,
+    `sft/tiny_cpu.yaml`), so the shipped recipes work from any folder and from a wheel install. ConfigError
+    naming both places otherwise."""
+    p = Path(path)
+    if p.is_file():
+        return p
+    name = str(path).replace("\\", "/")
+    name = name[len(PACKAGED_PREFIX) :] if name.startswith(PACKAGED_PREFIX) else name
+    packaged = packaged_configs() / name
+    if not p.is_absolute() and packaged.is_file():
+        return packaged
+    shipped = sorted(str(q.relative_to(packaged_configs())) for q in packaged_configs().rglob("*.yaml"))
+    raise ConfigError(
+        f"{path}: config file not found (here, or among srpo's shipped configs: {', '.join(shipped)}). "
+        "Pass an existing YAML file with --config."
+    )
+
+
 def load_config(cls: type[T], path: str | Path | None = None, overrides: list[str] | None = None) -> T:
     """Build `cls` from the YAML file at `path` (optional) and `overrides` (later wins).
 
@@ -112,10 +143,16 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
     origin: dict[str, str] = {}
     where = str(path) if path else "(no config file)"
     if path is not None:
-        for key, value in _read_yaml(Path(path)).items():
+        path = resolve_config(path)
+        for key, value in _read_yaml(path).items():
             values[key], origin[key] = value, f"{path}"
     for key, raw in parse_overrides(overrides or []).items():
         values[key], origin[key] = raw, "command-line override"
+    if isinstance(values.get("deepspeed"), str) and values["deepspeed"]:
+        # "configs/deepspeed/zero3.json" names a shipped file, wherever srpo runs from; a bad name is reported
+        # by TRL (or the dry run) as written
+        with contextlib.suppress(ConfigError):
+            values["deepspeed"] = str(resolve_config(values["deepspeed"]))
 
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     hints = typing.get_type_hints(cls)

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from srpo.train.config import ConfigError, load_config, parse_overrides, recipe_field_names
+from srpo.train.config import ConfigError, load_config, parse_overrides, recipe_field_names, resolve_config
 
 
 def dry_run(cls: type, path: str | None, overrides: list[str]) -> str:
@@ -113,11 +113,12 @@ def _importable(name: str) -> bool:
 def _check_json(ref: Any, path: str | None) -> None:
     if isinstance(ref, dict):
         return
-    p = Path(str(ref))
-    if not p.is_file():
+    try:
+        p = resolve_config(str(ref))
+    except ConfigError:
         raise ConfigError(
             f"{path}: deepspeed={ref!r}: no such file; point it at a JSON file under configs/deepspeed/"
-        )
+        ) from None
     try:
         json.loads(p.read_text(encoding="utf-8"))
     except ValueError as e:
