@@ -307,12 +307,13 @@ def test_every_fault_is_retried_to_success(http_path):
         rates={"500": 0.2, "429": 0.2, "slow": 0.1, "drop": 0.15, "malformed": 0.15},
         max_faults_per_request=3,
         retry_after=0.05,
-        slow_seconds=1.0,
+        slow_seconds=2.5,
     )
     with FakeChatServer(faults=plan, api_key=SECRET) as server:
 
         async def main():
-            client = LLMClient(settings_for(server, max_retries=4, backend=http_path))
+            # A 1 s timeout: a slow fault (2.5 s) times out, a busy machine's ordinary answer does not.
+            client = LLMClient(settings_for(server, max_retries=4, timeout=1.0, backend=http_path))
             reqs = [
                 ChatRequest([{"role": "user", "content": f"q{i}"}], {"temperature": 1.0}) for i in range(40)
             ]
