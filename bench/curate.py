@@ -314,11 +314,12 @@ def main() -> None:
     walls = ", ".join(f"{w:.2f}" for w in tp["walls"])
     loads = ", ".join(f"{x:.1f}" for x in tp["loads"])
     client_bound = tp["requests"] * tp["cpu_ms_per_request"] / 1000
-    body = f"""`bench/curate.py`{" --quick" if args.quick else ""}: `srpo curate answer` (`--backend openai`, the lean aiohttp path) against
-`bench/_server.py` (another process: a minimal asyncio HTTP/1.1 server with a pre-built answer).
-Machine load average (1, 5, 15 min): {load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f} before,
-{load_after[0]:.1f} / {load_after[1]:.1f} / {load_after[2]:.1f} after — the 2 cores are shared with other jobs, and
-a load above ~1 means the client did not have a core to itself.
+    body = f"""`bench/curate.py`{" --quick" if args.quick else ""}: `srpo curate answer` (`--backend openai`: its own HTTP/1.1 client for
+http://, orjson bodies) against `bench/_server.py` (another process: a minimal asyncio HTTP/1.1 server with a
+pre-built answer). Machine load average (1, 5, 15 min): {load_before[0]:.1f} / {load_before[1]:.1f} / {load_before[2]:.1f} before,
+{load_after[0]:.1f} / {load_after[1]:.1f} / {load_after[2]:.1f} after. The 2 cores are shared with other sessions' jobs; the bench's own
+client and server count for about 1 of the load while they run, so a load near 2 means a third process took a
+core's worth of time from them.
 
 **Throughput** — {LATENCY * 1000:.0f} ms latency, concurrency {CONCURRENCY} (target: within 1.1× the ideal, floor 1.3×; ≤ 1 ms client CPU per request):
 
@@ -331,7 +332,7 @@ a load above ~1 means the client did not have a core to itself.
 **{real["ratio"]:.2f}× the ideal**; client CPU {real["cpu_ms"]:.2f} ms per request (load {real["loads"][0]:.1f} → {real["loads"][1]:.1f}).
 
 **HTTP paths alone** (a 100 KB body, same server, concurrency {CONCURRENCY}, CPU per request): the official `openai`
-client on its {paths["transport"]} transport {paths["official_ms"]:.2f} ms; srpo's lean aiohttp + orjson path
+client on its {paths["transport"]} transport {paths["official_ms"]:.2f} ms; srpo's lean path (`srpo.llm.http1`, orjson)
 {paths["lean_ms"]:.2f} ms. This machine runs `sum(range(1000))` in {paths["sum_range_us"]:.0f} µs (a current laptop core: about 10 µs).
 
 **Two shards** (2 × `srpo curate answer --shard i/2`, concurrency 32 each, same requests and server, wall time
