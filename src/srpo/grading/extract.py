@@ -39,7 +39,8 @@ _PROSE = re.compile(r"[A-Za-z]{3,}[ ,]+[A-Za-z]{3,}")
 _MARKDOWN = re.compile(r"\*\*|__")
 
 
-def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+def last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The last match of `pattern` in `text`, or None."""
     last = None
     for last in pattern.finditer(text):  # noqa: B007 - we want the last one
         pass
@@ -49,15 +50,14 @@ def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 def _phrase_answer(text: str) -> str | None:
     """The answer stated by the last "answer is (B)" / "Answer: …" phrase in `text`, or None."""
     tail = _MARKDOWN.sub("", text[-TAIL_CHARS:])
-    m = _last_match(_LETTER_PHRASE, tail)
-    if m:
-        return m.group(1)
-    m = _last_match(_ANSWER_PHRASE, tail)
-    if m:
-        found = m.group(1).strip().strip("$").strip()
+    letter, phrase = last_match(_LETTER_PHRASE, tail), last_match(_ANSWER_PHRASE, tail)
+    if letter and (phrase is None or letter.start() >= phrase.start()):  # the later statement wins
+        return letter.group(1)
+    if phrase:
+        found = phrase.group(1).strip().strip("$").strip()
         if found:
             return found
-    return None
+    return letter.group(1) if letter else None
 
 
 def _is_sentence_with_number(s: str) -> bool:
@@ -96,12 +96,12 @@ def _unmarked_answer(text: str) -> str | None:
     if alone:
         return alone.group(1).upper()
     tail = s[-TAIL_CHARS:]
-    m = _last_match(_PAREN_LETTER, tail)
+    m = last_match(_PAREN_LETTER, tail)
     if m:
         return m.group(1)
     if len(s) <= 50 and not any(c.isspace() for c in s):
         return s
-    m = _last_match(_NUMBER, tail)
+    m = last_match(_NUMBER, tail)
     return m.group() if m else None
 
 

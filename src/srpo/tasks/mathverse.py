@@ -107,14 +107,23 @@ class MathVerseTask(Task):
             )
 
 
-_LETTER_LIST = re.compile(r"\(?([A-H])\)?(?:\s*(?:,|and|&|\n|\s)\s*\(?([A-H])\)?)*")
+_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\s)\s*")
+
+
+def _letter_list(s: str) -> set[str] | None:
+    """{"C", "D"} for "C", "(C)", "C\\nD", "C, D", "C and D"; None when `s` is not only letters."""
+    parts = [p.strip("()") for p in _SEPARATORS.split(s) if p]
+    if not parts or len(parts) > 8 or not all(len(p) == 1 and p in "ABCDEFGH" for p in parts):
+        return None
+    return set(parts)
 
 
 def _letters(text: str, options: dict[str, str]) -> set[str]:
     """The option letters an answer names: "C", "(C)", "C\\nD", "C and D", or an option's text."""
     s = unwrap(text).strip()
-    if _LETTER_LIST.fullmatch(s):
-        return set(re.findall(r"[A-H]", s))
+    letters = _letter_list(s[:200])
+    if letters is not None:
+        return letters
     letter = option_letter(s, len(options) or None)
     if letter is not None:
         return {letter}

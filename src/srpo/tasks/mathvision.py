@@ -24,7 +24,6 @@ variables by value, an option named by its text or value), for a sound reading o
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +37,6 @@ from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, rows_of
 
 _FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
-_BOX = re.compile(r"oxed\{(.*)\}", re.S)
 _CLEAN = (
     (" ", ""),
     ("\\,", ""),
@@ -104,8 +102,9 @@ def clean_answer(text: str) -> str:
     """MATH-V's `find_math_answer`: lower-case; the box content; the value after "=" / "\\approx"; LaTeX
     formatting, units and dollars removed."""
     s = text.lower().replace("{}", "")
-    boxes = _BOX.findall(s)
-    ans = boxes[-1] if boxes else s
+    # The official `re.findall('oxed{(.*)}', s)[-1]` (greedy, DOTALL): from the first "oxed{" to the last "}".
+    start, end = s.find("oxed{"), s.rfind("}")
+    ans = s[start + 5 : end] if start >= 0 and end >= start + 5 else s
     close, open_ = ans.find("}"), ans.find("{")
     if close != -1 and (open_ == -1 or close < open_):
         ans = ans.split("}")[0]

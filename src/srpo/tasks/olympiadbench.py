@@ -69,7 +69,7 @@ _SYMBOLS = {
     "\\%": "",  # not in the official map, which leaves "25\\" behind
     "%": "",
 }
-_ROMAN_WRAPPER = re.compile(r"\\(?:mathrm|mathbf)\{~?([^}]*)\}")
+_ROMAN_WRAPPER = re.compile(r"\\(?:mathrm|mathbf)\{~?([^{}]{0,200})\}")
 _FINAL = {"English": "So the final answer is", "Chinese": "所以最终答案是"}
 _DOLLARS = re.compile(r"\$(.*?)\$")
 _INLINE_IMAGE = re.compile(r"<img_(\d+)>")
