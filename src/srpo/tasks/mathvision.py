@@ -263,7 +263,7 @@ class MathVisionTask(Task):
         return question
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
-        if self.lenient or self.require_boxed or not isinstance(text, str):
+        if self.lenient:
             return super().read(text, block=block, sample=sample)
         found = official_answer(text)
         return found or None
@@ -271,10 +271,9 @@ class MathVisionTask(Task):
     def score(self, extraction: str, sample: Sample) -> Verdict:
         gold = sample.answer.strip()
         options = sample.choices or []
+        letter = gold.upper() if len(gold) == 1 else ""
         gold_value = (
-            options[LETTERS.index(gold.upper())]
-            if options and gold.upper() in LETTERS[: len(options)]
-            else ""
+            options[LETTERS.index(letter)] if options and letter and letter in LETTERS[: len(options)] else ""
         )
         if self.lenient:
             pred = unwrap(extraction)

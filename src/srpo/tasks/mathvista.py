@@ -178,7 +178,7 @@ class MathVistaTask(Task):
     # ------------------------------------------------------------------------------------------ judging
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
-        if sample is None or self.require_boxed or not isinstance(text, str):
+        if sample is None:
             return super().read(text, block=block, sample=sample)
         boxed = last_boxed(text)
         if boxed is not None and boxed.strip():

@@ -96,7 +96,7 @@ class MMMUProTask(Task):
         return f"{sample.question.strip()}\n{options}\n{DIRECT}"
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
-        if sample is None or not sample.choices or self.require_boxed or not isinstance(text, str):
+        if sample is None or not sample.choices:
             return super().read(text, block=block, sample=sample)
         found = parse_choice(text.strip(), sample.choices)
         if found is None:  # a boxed letter is read inside its box (the official parser would guess)
@@ -108,7 +108,9 @@ class MMMUProTask(Task):
         options = sample.choices or []
         letter = extraction.strip() if extraction.strip() in LETTERS[: len(options)] else None
         if letter is None:  # an extraction given from elsewhere (a judge): read it the same way
-            letter = parse_choice(extraction, options) or option_letter(unwrap(extraction), len(options))
+            letter = parse_choice(extraction, options) or option_letter(
+                unwrap(extraction), len(options) or None
+            )
         if letter is None:
             return Verdict(unwrap(extraction), False)
         return Verdict(letter, letter == sample.answer.strip().upper())

@@ -289,10 +289,12 @@ class OlympiadBenchTask(Task):
     # ------------------------------------------------------------------------------------------ judging
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
-        if self.require_boxed or not isinstance(text, str):
-            return super().read(text, block=block, sample=sample)
-        language = str(sample.meta.get("language", "English")) if sample is not None else "English"
-        return read_answers(final_answer_text(text, language))
+        return read_answers(final_answer_text(text, _language(sample)))
+
+    def boxed_answer(self, text: str, sample: Sample | None = None) -> str | None:
+        """With `require_boxed`: the boxes of the final-answer line (several boxes are several answers)."""
+        boxes = boxed_contents(final_answer_text(text, _language(sample)))
+        return ", ".join(boxes) if boxes else None
 
     def score(self, extraction: str, sample: Sample) -> Verdict:
         unit = sample.meta.get("unit") if self.lenient else None
@@ -331,6 +333,10 @@ class OlympiadBenchTask(Task):
                 None if answer is None else str(answer),
                 as_bool(output.get("correctness")),
             )
+
+
+def _language(sample: Sample | None) -> str:
+    return str(sample.meta.get("language", "English")) if sample is not None else "English"
 
 
 def _article(kind: object) -> str:
