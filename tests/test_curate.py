@@ -558,3 +558,13 @@ def test_no_secret_anywhere(answered, curated):
         for f in folder.rglob("*"):
             if f.is_file():
                 assert SECRET.encode() not in f.read_bytes(), f
+
+
+def test_a_dropped_row_does_not_make_its_duplicate_a_duplicate(tmp_path):
+    """Dedup counts kept rows only: a copy whose first attempt is empty is dropped, the next copy is kept."""
+    rows = [_answers_row(0, True, question="Same?", think=""), _answers_row(1, True, question="Same?")]
+    answers = _write(tmp_path / "a.jsonl", rows)
+    refl = _write(tmp_path / "r.jsonl", [{"id": r["id"], "attempt": 0, "reflection": "x"} for r in rows])
+    report = build(answers, refl, tmp_path / "sft.jsonl")
+    assert report.kept == 1 and report.dropped["empty first attempt"] == 1
+    assert [r["id"] for r in read_jsonl(tmp_path / "sft.jsonl")] == ["r1"]

@@ -313,3 +313,27 @@ def test_judge_extracts_what_the_rules_cannot_and_is_cached(tmp_path, monkeypatc
     assert by_id["2"]["extracted_by"] == "rules"
     shares = compute_metrics(rows)["extracted_by"]
     assert (shares["judge"], shares["rules"]) == (0.5, 0.5)  # the judge share, as metrics.json reports it
+
+
+def test_the_judge_reads_the_question_the_task_gives_it():
+    """MathVerse's Vision Only rows have an empty `question`; its judge reads `question_for_eval`."""
+    from srpo.data.sample import Sample
+    from srpo.eval.scoring import score_all
+
+    sample = Sample(
+        id="7",
+        question="",
+        answer="60°",
+        meta={"question_type": "free-form", "question_for_eval": "In the figure, what is angle C?"},
+    )
+    asked = []
+
+    def judge(items):
+        asked.extend(items)
+        return ["60°" for _ in items]
+
+    [row] = score_all(
+        get_task("mathverse"), {"7": sample}, [{"id": "7", "response": "I think it is"}], judge=judge
+    )
+    assert [s.question for s, _ in asked] == ["In the figure, what is angle C?"]
+    assert row["correct"] and row["extracted_by"] == "judge"

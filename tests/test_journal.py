@@ -126,3 +126,11 @@ def test_a_complete_session_leaves_exactly_its_own_failures(tmp_path):
         j.write({"id": "b"})
         j.complete = True
     assert not j.errors_path.exists()
+
+
+def test_a_lone_surrogate_is_journaled_not_lost(tmp_path):
+    out = tmp_path / "out.jsonl"
+    with Journal(out) as j:
+        j.write({"id": "a", "response": "half a pair: \ud800 here"})
+    [row] = list(iter_jsonl(out))
+    assert row["response"] == "half a pair: \ud800 here"

@@ -90,7 +90,12 @@ class Journal:
         self.failed += 1
 
     def _append(self, f, record: dict[str, Any]) -> None:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = json.dumps(record, ensure_ascii=False)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a model or a bad decode: keep it, escaped
+            line = json.dumps(record, ensure_ascii=True)
+        f.write(line + "\n")
         f.flush()
         if self.fsync:
             os.fsync(f.fileno())

@@ -11,6 +11,7 @@ optional `first_extraction`), and writes one scored line per generation.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -236,17 +237,21 @@ def score_all(
             f"{', '.join(unknown[:5])}); check --benchmark and --data"
         )
     if judge is not None:
-        _apply_judge(readings, judge)
+        _apply_judge(task, readings, judge)
     for reading in readings:
         _finish_reading(task, reading)
     return [_scored_line(task, r, prompt_style, count_tokens) for r in readings]
 
 
-def _apply_judge(readings: list[Reading], judge: JudgeFn) -> None:
+def _apply_judge(task: Task, readings: list[Reading], judge: JudgeFn) -> None:
     asks = [(r, which, text) for r in readings for which, text in r.texts()]
     if not asks:
         return
-    answers = judge([(r.sample, text) for r, _, text in asks])
+    # The judge reads the question the task gives it (MathVerse: `question_for_eval`, the full question).
+    asked = [
+        (dataclasses.replace(r.sample, question=task.judge_question(r.sample)), text) for r, _, text in asks
+    ]
+    answers = judge(asked)
     for (reading, which, _), answer in zip(asks, answers, strict=True):
         reading.set(which, answer, "judge")
 

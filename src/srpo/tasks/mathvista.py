@@ -39,7 +39,7 @@ from srpo.data.files import DataError
 from srpo.data.readers import read_samples
 from srpo.data.sample import Sample
 from srpo.eval.official import PublishedRow, as_bool
-from srpo.grading import LETTERS, last_boxed, nearest_option, strip_unit, to_number, unwrap
+from srpo.grading import LETTERS, last_boxed, nearest_option, render_choices, strip_unit, to_number, unwrap
 from srpo.grading.extract import answer_in_block, last_match
 from srpo.grading.numbers import NUMBER_TOKEN, number_value
 from srpo.tasks import register
@@ -173,7 +173,11 @@ class MathVistaTask(Task):
             yield s
 
     def prompt(self, sample: Sample) -> str:
-        return str(sample.meta["query"]).strip()
+        """The official query; for a row read without one (outside this loader), its question and choices."""
+        query = sample.meta.get("query")
+        if isinstance(query, str) and query.strip():
+            return query.strip()
+        return "\n".join(p for p in (sample.question.strip(), render_choices(sample.choices)) if p)
 
     # ------------------------------------------------------------------------------------------ judging
 

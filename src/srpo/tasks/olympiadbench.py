@@ -82,6 +82,10 @@ LANGUAGES = {"en": "English", "zh": "Chinese"}
 
 
 def _files(path: Path) -> list[Path]:
+    if path.is_dir() and any(
+        (path / f).exists() for f in ("dataset_info.json", "state.json", "dataset_dict.json")
+    ):
+        return [path]  # a Hugging Face save_to_disk folder: read it whole
     if path.is_dir():
         files = sorted(path.glob("*.json")) or sorted((path / "data").glob("*.json"))
         return files or [path]  # a Parquet or save_to_disk folder: read it whole
