@@ -75,12 +75,7 @@ def attempts_of(response: str) -> Attempts:
 
 def format_ok(response: str, prompt_style: str) -> bool:
     """Reflection prompt: exactly the five blocks. Plain prompt: exactly `<think>` then `<answer>`."""
-    parsed = parse_response(response)
-    if prompt_style == "reflection":
-        return parsed.is_five_block
-    return (
-        parsed.clean and parsed.kinds == ("think", "answer") and all(b.content.strip() for b in parsed.blocks)
-    )
+    return parse_response(response).follows(prompt_style)
 
 
 def reflection_tokens(response: str, count: TokenCounter) -> tuple[int, int]:
