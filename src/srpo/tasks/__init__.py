@@ -21,10 +21,12 @@ import threading
 from importlib.metadata import entry_points
 
 from srpo.tasks.base import NO_ANSWER, Task, Verdict
+from srpo.tasks.published import PublishedRow
 
 __all__ = [
     "DEFAULT_TASK",
     "NO_ANSWER",
+    "PublishedRow",
     "TASKS",
     "Task",
     "Verdict",

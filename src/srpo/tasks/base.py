@@ -21,16 +21,14 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from srpo.data.files import DataError
 from srpo.data.images import kind_of
 from srpo.data.sample import Sample
-
-if TYPE_CHECKING:
-    from srpo.eval.official import PublishedRow
 from srpo.grading import answer_in_block, extract_answer, last_boxed, unwrap
 from srpo.grading.normalize import squash
+from srpo.tasks.published import PublishedRow
 
 
 @dataclass(frozen=True)

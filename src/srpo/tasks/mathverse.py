@@ -28,7 +28,6 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import is_equivalent, option_letter, options_in_text, same_text, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
@@ -38,6 +37,7 @@ from srpo.tasks.base import (
     published_rows,
     rows_of,
 )
+from srpo.tasks.published import PublishedRow, as_bool
 
 
 class MathVerseTask(Task):

@@ -30,11 +30,11 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import LETTERS, choice_letter, is_equivalent, render_choices, unwrap
 from srpo.grading.expressions import constant_value
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, rows_of
+from srpo.tasks.published import PublishedRow, as_bool
 
 _FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
 _CLEAN = (

@@ -38,12 +38,12 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.readers import read_samples
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import LETTERS, last_boxed, nearest_option, render_choices, strip_unit, to_number, unwrap
 from srpo.grading.extract import answer_in_block, last_match
 from srpo.grading.numbers import NUMBER_TOKEN, number_value
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, require
+from srpo.tasks.published import PublishedRow, as_bool
 
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
 _LEADING_LETTER = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])\)?(?:\*\*)?\s*[.:)]\s+\S")

@@ -26,7 +26,6 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import LETTERS, last_boxed, option_letter, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
@@ -36,6 +35,7 @@ from srpo.tasks.base import (
     published_rows,
     rows_of,
 )
+from srpo.tasks.published import PublishedRow, as_bool
 
 DIRECT = "Answer with the option letter from the given choices directly."
 VISION_LAST_LINE = (

@@ -40,7 +40,6 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import (
     boxed_contents,
     is_equivalent,
@@ -53,6 +52,7 @@ from srpo.grading.expressions import collections_equal, constant_value, numerica
 from srpo.grading.mathverify import math_verify_equal
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, published_rows, require, rows_of
+from srpo.tasks.published import PublishedRow, as_bool
 
 _SYMBOLS = {
     "\\left": "",
