@@ -13,9 +13,10 @@ from fake_server import FakeChatServer
 from srpo.cli import app
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
-from srpo.eval.scoring import approx_token_count, score_generations, score_response
+from srpo.eval.scoring import score_generations, score_response
 from srpo.models.qwen_vocab import available
 from srpo.response import five_block_response
+from srpo.reward.tokens import approx_token_count
 from srpo.tasks import get_task
 
 FIX = Path(__file__).parent / "fixtures" / "eval"

