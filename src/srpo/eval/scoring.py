@@ -22,6 +22,7 @@ from typing import Any
 from srpo.data.files import DataError
 from srpo.data.sample import Sample
 from srpo.errors import refuse_overwrite
+from srpo.records import ScoreRow
 from srpo.response import parse_response
 from srpo.tasks import Task, get_task
 
@@ -164,23 +165,23 @@ def _scored_line(
     else:
         first, first_x = final, reading.final
     refl, after = reflection_tokens(response, count_tokens)
-    return {
-        "id": sample.id,
-        "prediction": final.prediction,
-        "correct": final.correct,
-        "first_prediction": first.prediction,
-        "first_correct": first.correct,
-        "answer": sample.answer,
-        "extraction": reading.final,
-        "extracted_by": reading.final_by,
-        "first_extraction": first_x,
-        "attempts": att.answers,
-        "format_ok": format_ok(response, prompt_style),
-        "response_tokens": count_tokens(response),
-        "reflection_tokens": refl,
-        "tokens_after_first_answer": after,
-        "groups": {k: _group_value(sample.meta.get(k)) for k in task.groups},
-    }
+    return ScoreRow(
+        id=sample.id,
+        prediction=final.prediction,
+        correct=final.correct,
+        first_prediction=first.prediction,
+        first_correct=first.correct,
+        answer=sample.answer,
+        extraction=reading.final,
+        extracted_by=reading.final_by,
+        first_extraction=first_x,
+        attempts=att.answers,
+        format_ok=format_ok(response, prompt_style),
+        response_tokens=count_tokens(response),
+        reflection_tokens=refl,
+        tokens_after_first_answer=after,
+        groups={k: _group_value(sample.meta.get(k)) for k in task.groups},
+    ).to_dict()
 
 
 def _group_value(value: Any) -> str:
