@@ -17,6 +17,8 @@ from srpo.data.sample import Sample
 from srpo.tasks import DEFAULT_TASK, Task, task_for
 
 GOLD_KEYS = ("answer", "ground_truth", "gold", "solution")
+"""Where every reward input (a label, a responses file line, a TRL dataset column) keeps the gold, in order
+of preference."""
 TASK_KEYS = ("task", "data_source")
 
 
