@@ -7,8 +7,9 @@
    benchmark's published results layout, each with the verdict its official scoring code gives): the share of
    rows whose official verdict srpo reproduces from the raw response (rules only) and from the stored official
    extraction, and who read each answer (the rules, or the rules' fallback reading; no LLM judge is used here).
-2. The gold-echo invariant on every task's fixture data: a five-block response whose final answer is the row's
-   own gold, spelled as the data spells it, must score right.
+2. The gold-echo invariant on every task's fixture data: a response whose final answer is the row's own gold,
+   spelled as the data spells it, must score right — bare in the final answer block, inside a boxed sentence
+   there, and as the last sentence of a plain response with no blocks (which exercises the readers).
 3. Optionally (`--published BENCH DATA GLOB`, repeatable): the same agreement on published results files you have
    on disk (e.g. MathVista's `results/`, MATH-V's `outputs/`, MMMU-Pro's `output/`), which srpo does not ship;
    and (`--echo BENCH DATA`) the gold-echo invariant on official data files.
@@ -89,15 +90,39 @@ def agreement(benchmark: str, data: Path, files: list[Path]) -> dict:
     }
 
 
-def gold_echo(name: str, paths: list[Path] | None = None) -> tuple[int, int]:
+ECHO_SPELLINGS = {
+    # how the gold is echoed → (response, prompt style)
+    "bare in the answer block": (
+        lambda g: five_block_response("Reading the figure.", "0", "Checking.", "Again.", g),
+        "reflection",
+    ),
+    "a boxed sentence in the block": (
+        lambda g: five_block_response(
+            "Reading.", "0", "Checking.", "Again.", f"The final answer is $\\boxed{{{g}}}$."
+        ),
+        "reflection",
+    ),
+    "a plain response, no blocks": (
+        lambda g: f"Working it out step by step.\n\nTherefore, the final answer is {g}.",
+        "plain",
+    ),
+}
+
+
+def gold_echo(name: str, paths: list[Path] | None = None) -> tuple[list[int], int]:
+    """(rows judged right for each of ECHO_SPELLINGS, rows)."""
     task = get_task(name)
-    right = total = 0
+    right, total = [0] * len(ECHO_SPELLINGS), 0
     for path in ECHO_DATA.get(name, []) if paths is None else paths:
         for s in task.load(path, images=False):
             total += 1
-            response = five_block_response("Reading the figure.", "0", "Checking.", "Again.", s.answer)
-            right += score_response(task, s, response)["correct"]
+            for i, (spell, style) in enumerate(ECHO_SPELLINGS.values()):
+                right[i] += score_response(task, s, spell(s.answer), prompt_style=style)["correct"]
     return right, total
+
+
+def _echo_cells(right: list[int], total: int) -> str:
+    return " | ".join(f"{r:,} ({r / total:.4f})" if total else "-" for r in right)
 
 
 def table(rows: list[tuple[str, dict]]) -> str:
@@ -151,9 +176,11 @@ def main() -> None:
         "",
         "### Gold echoed back as the final answer (every task, its fixture data)",
         "",
-        "| task | right | rows |",
-        "|---|---:|---:|",
-        *[f"| {name} | {right} | {total} |" for name, right, total in echo],
+        "Rows judged right when the response's final answer is the row's own gold, spelled three ways.",
+        "",
+        f"| task | rows | {' | '.join(ECHO_SPELLINGS)} |",
+        "|---|---:|" + "---:|" * len(ECHO_SPELLINGS),
+        *[f"| {name} | {total} | {_echo_cells(right, total)} |" for name, right, total in echo],
     ]
     if args.published:
         published = []
@@ -175,12 +202,12 @@ def main() -> None:
             "",
             "### Gold echoed back, on official data files (on disk here, not shipped with srpo)",
             "",
-            "| benchmark | data | right | rows | share |",
-            "|---|---|---:|---:|---:|",
+            f"| benchmark | data | rows | {' | '.join(ECHO_SPELLINGS)} |",
+            "|---|---|---:|" + "---:|" * len(ECHO_SPELLINGS),
         ]
         for bench, data in args.echo:
             right, total = gold_echo(bench, [Path(data)])
-            body.append(f"| {bench} | `{Path(data).name}` | {right:,} | {total:,} | {right / total:.4f} |")
+            body.append(f"| {bench} | `{Path(data).name}` | {total:,} | {_echo_cells(right, total)} |")
     record("Answer judging", "\n".join(body))
 
 

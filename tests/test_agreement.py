@@ -151,6 +151,27 @@ def test_each_rows_own_gold_echoed_back_is_right(name):
     assert not wrong
 
 
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_a_gold_echoed_in_a_sentence_is_read_by_every_stage(name):
+    """The readers, not just the comparison: the gold as the last sentence of a plain response (no blocks)
+    and as a boxed sentence in an answer block; eval, curation and the reward must all read it."""
+    task = get_task(name)
+    wrong = []
+    for s in (s for path in FIXTURES[name] for s in task.load(path)):
+        plain = f"Working it out step by step.\n\nTherefore, the final answer is {s.answer}."
+        block = f"The final answer is $\\boxed{{{s.answer}}}$."
+        verdicts = (
+            score_response(task, s, plain, prompt_style="plain")["correct"],
+            grade_attempt(plain, s, task).correct,
+            grade_attempt(f"<think>x</think><answer>{block}</answer>", s, task).correct,
+            score_response(task, s, five("0", block))["correct"],
+            score(five("0", block), s, task=task).final_correct,
+        )
+        if not all(verdicts):
+            wrong.append((s.id, verdicts))
+    assert not wrong
+
+
 # ------------------------------------------------------- through the pipeline: curate → filter → export → reward
 
 PIPELINE = {
