@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,6 +137,29 @@ def test_loader_reads_the_official_layout(name, data, ids, expected):
         assert bench.prompt(s).strip() or s.images  # vision-only rows may have only the image
         for ref in s.images:  # every image resolves under the recorded root and decodes
             assert load_image(ref, s.meta["image_root"]).size[0] > 0
+
+
+RACE = """
+import threading
+from srpo.tasks import task_for
+names, barrier = [], threading.Barrier(8)
+def look_up():
+    barrier.wait()  # all eight threads reach the first lookup (and the discovery it starts) together
+    names.append(task_for("mathvista+lenient").name)
+threads = [threading.Thread(target=look_up) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(",".join(names))
+"""
+
+
+def test_first_lookups_from_many_threads_all_find_the_task():
+    """The reward runs in a thread pool (verl): the first `task_for` calls race the task discovery. A fresh
+    interpreter each run, so discovery really is first."""
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().split(",") == ["mathvista"] * 8
 
 
 def test_every_benchmark_is_registered():
@@ -478,6 +503,32 @@ def test_scoring_never_raises(index, response):
         row = score_response(get_task(name), sample, response)
     assert isinstance(row["correct"], bool) and isinstance(row["first_correct"], bool)
     assert not logged, [r.getMessage() for r in logged]
+
+
+HOSTILE_RESPONSES = [
+    "a" * 1_000_000,
+    "<answer>" * 100_000,
+    "\\boxed{" * 100_000,
+    "{" * 200_000 + "1" + "}" * 200_000,
+    "The answer is " * 70_000,
+    "(A) " * 250_000,
+    "1/" * 300_000 + "1",
+    "Answer: " + "9" * 1_000_000,
+    "<think>" + "x " * 400_000 + "</think><answer>" + "\\frac{" * 5_000 + "</answer>",
+    "So the final answer is " + "\\boxed{1}, " * 80_000,
+]
+
+
+@pytest.mark.timeout(120)  # a hang guard, not a timing target: these finish in well under a second each
+@pytest.mark.parametrize("name", task_names())
+def test_every_task_reads_megabyte_responses(name):
+    task = get_task(name)
+    sample = next((s for n, s in ALL_SAMPLES if n == name), ALL_SAMPLES[-1][1])  # math: any row
+    for response in HOSTILE_RESPONSES:
+        with warnings_logged("srpo") as logged:
+            row = score_response(task, sample, response)
+        assert isinstance(row["correct"], bool)
+        assert not logged, (response[:30], [r.getMessage() for r in logged])
 
 
 def test_benchmarks_command_lists_the_registry():
