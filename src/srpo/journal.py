@@ -24,7 +24,8 @@ def errors_path_for(output: str | os.PathLike) -> Path:
 
 
 def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
-    """Complete JSON lines of a journal file; a torn last line (no newline, bad JSON) is skipped."""
+    """The JSON objects on complete lines of a journal file; a torn last line (no newline, bad JSON) and any
+    line that is not a JSON object (a hand edit) are skipped."""
     p = Path(path)
     if not p.exists():
         return
@@ -36,9 +37,11 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
             if not line:
                 continue
             try:
-                yield json.loads(line)
+                row = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if isinstance(row, dict):
+                yield row
 
 
 class Journal:
@@ -74,7 +77,11 @@ class Journal:
         was since fixed (or removed) does not linger."""
         self._failed_now: set[str] = set()
         self._out = self.path.open("a", encoding="utf-8")
-        self._err = self.errors_path.open("a", encoding="utf-8")
+        try:
+            self._err = self.errors_path.open("a", encoding="utf-8")
+        except BaseException:
+            self._out.close()  # the journal never opened: leave no handle behind
+            raise
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one finished record (it must carry the key)."""
