@@ -4,6 +4,7 @@ normalisation edge cases (tables of extracted answers and verdicts)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import subprocess
 import sys
@@ -207,6 +208,15 @@ def test_in_memory_images_come_from_parquet():
 def test_wrong_file_names_the_file_and_the_record(name, path, message):
     with pytest.raises(DataError, match=message):
         list(get_task(name).load(path))
+
+
+@pytest.mark.parametrize("options", ["[" * 100_000, "not a list", "{'A': 1}", "[1, 2"])
+def test_mmmu_pro_unreadable_options_name_the_row(options, tmp_path):
+    path = tmp_path / "test.jsonl"
+    row = {"id": "test_Math_1", "question": "?", "options": options, "answer": "A", "subject": "Math"}
+    path.write_text(json.dumps(row) + "\n")
+    with pytest.raises(DataError, match=r"test\.jsonl:1: 'options' must be a list"):
+        list(get_task("mmmu_pro").load(path, images=False))
 
 
 # ------------------------------------------------------------------------------------------------- scorers

@@ -50,11 +50,14 @@ def _options(value: object, location: str) -> list[str]:
     if isinstance(value, str):
         try:
             parsed = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):  # any unreadable text
             parsed = None
         if isinstance(parsed, list):
             return [str(v) for v in parsed]
-    raise DataError(f"{location}: 'options' must be a list or a string holding a Python list")
+    raise DataError(
+        f"{location}: 'options' must be a list or a string holding a Python list (as MMMU-Pro's files store "
+        "it, e.g. \"['4', '5']\"); fix the row or re-download the split"
+    )
 
 
 class MMMUProTask(Task):
