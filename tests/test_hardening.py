@@ -109,6 +109,34 @@ def test_an_output_that_is_the_errors_file_of_an_input_is_refused(curated):
     assert "HTTP 500" in errors.read_text()
 
 
+def samples_file(path: Path) -> Path:
+    rows = [{"id": f"s{i}", "question": f"What is {i} + {i}?", "answer": str(2 * i)} for i in range(3)]
+    return write_lines(path, [json.dumps(r) for r in rows])
+
+
+@pytest.mark.parametrize(("format", "name"), [("openrlhf", "srpo.jsonl"), ("trl", "train.parquet")])
+def test_an_export_that_would_write_over_its_input_is_refused(tmp_path, format, name):
+    # the input sits in the output folder under the very name the export writes
+    source = samples_file(tmp_path / name) if name.endswith(".jsonl") else tmp_path / name
+    if not source.exists():
+        source.write_bytes(b"PAR1 not really")
+    before = source.read_bytes()
+    result = invoke(
+        "curate", "export", "--input", source, "--format", format, "--output", tmp_path, "--name", source.stem
+    )
+    assert result.exit_code == 2, result.output
+    assert "would destroy that input" in result.output
+    assert source.read_bytes() == before
+
+
+def test_a_failed_export_leaves_neither_a_half_file_nor_a_temporary_one(tmp_path):
+    source = samples_file(tmp_path / "prompts.jsonl")
+    out = tmp_path / "out"
+    result = invoke("curate", "export", "--input", source, "--format", "llamafactory", "--output", out)
+    assert result.exit_code == 2 and "llamafactory export needs SFT rows" in result.output
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
 # -------------------------------------------------------------------------- 3: bad rows never vanish
 
 

@@ -1,6 +1,6 @@
 """What every `srpo` command does with a failure: one message a user can act on, and one exit-code policy.
 
-Exit codes (the README's "Errors and exit codes" table says the same):
+Exit codes (docs/errors.md says the same, for users):
 
 | code | meaning |
 |---|---|

@@ -9,6 +9,7 @@ file is compacted so that, after a run finishes, every id is in exactly one of t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -172,18 +173,24 @@ def _cut_torn_tail(path: Path) -> None:
         f.truncate(0)
 
 
-def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> Path:
-    """Write `rows` as JSONL to a temporary file beside `path` and rename it into place: readers see the old
-    file or the whole new one, never half. On any failure the temporary file is removed."""
+@contextlib.contextmanager
+def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside `path` to write the whole file to; renamed into place when the block ends
+    without error, removed when it fails. Readers see the old file or the whole new one, never half."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        yield tmp
         os.replace(tmp, p)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return p
+
+
+def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> Path:
+    """Write `rows` as JSONL, atomically (`replaced_atomically`)."""
+    with replaced_atomically(path) as tmp, tmp.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return Path(path)

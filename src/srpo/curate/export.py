@@ -51,7 +51,8 @@ from srpo.data.images import (
     resolved_refs,
 )
 from srpo.data.readers import read_samples
-from srpo.journal import iter_jsonl
+from srpo.errors import refuse_overwrite
+from srpo.journal import iter_jsonl, replaced_atomically
 from srpo.records import SFTRow, read_records
 from srpo.response import REFLECTION_SYSTEM_PROMPT
 from srpo.tasks import task_for
@@ -155,6 +156,7 @@ def export(
     if file_format not in ("parquet", "jsonl"):
         raise ValueError(f"--file-format must be parquet or jsonl, got {file_format!r}")
     out = Path(output)
+    refuse_overwrite(out / f"{name}{_suffix(format, file_format)}", input=input)
     out.mkdir(parents=True, exist_ok=True)
     items = read_items(input, image_root)
     if format == "llamafactory":
@@ -173,6 +175,15 @@ def export(
     if format == "verl":
         return _write_parquet(out / f"{name}.parquet", (_verl_row(i, n) for n, i in enumerate(items)), "verl")
     return _write_parquet(out / f"{name}.parquet", (_easyr1_row(i) for i in items), "easyr1")
+
+
+def _suffix(format: str, file_format: str) -> str:
+    """The extension of the main file `export` writes for a format."""
+    if format == "llamafactory":
+        return ".json"
+    if format == "openrlhf" or (format == "trl" and file_format == "jsonl"):
+        return ".jsonl"
+    return ".parquet"
 
 
 def _chain(first: dict, rest: Iterator[dict]) -> Iterator[dict]:
@@ -212,7 +223,7 @@ def _local_file(ref: str, item: Item, out: Path) -> Path:
 
 def _llamafactory(items: Iterator[Item], out: Path, name: str) -> Path:
     path = out / f"{name}.json"
-    with path.open("w", encoding="utf-8") as f:
+    with replaced_atomically(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         f.write("[\n")
         for n, item in enumerate(items):
             if item.target is None:
@@ -309,11 +320,9 @@ def _openrlhf_row(item: Item, out: Path) -> dict[str, Any]:
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> Path:
-    tmp = Path(str(path) + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with replaced_atomically(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False, default=_b64) + "\n")
-    os.replace(tmp, path)
     return path
 
 
@@ -386,8 +395,7 @@ def _write_parquet(path: Path, rows: Iterator[dict[str, Any]], layout: str) -> P
     import pyarrow.parquet as pq
 
     schema = _schemas()[layout]
-    tmp = Path(str(path) + ".tmp")
-    with pq.ParquetWriter(tmp, schema) as writer:
+    with replaced_atomically(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         batch: list[dict[str, Any]] = []
         for row in rows:
             batch.append(row)
@@ -396,5 +404,4 @@ def _write_parquet(path: Path, rows: Iterator[dict[str, Any]], layout: str) -> P
                 batch = []
         if batch:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    os.replace(tmp, path)
     return path

@@ -22,6 +22,7 @@ from typing import Any
 from srpo.data.files import DataError
 from srpo.data.sample import Sample
 from srpo.errors import refuse_overwrite
+from srpo.journal import write_jsonl_atomic
 from srpo.records import ScoreRow
 from srpo.response import parse_response
 from srpo.tasks import Task, get_task
@@ -313,7 +314,7 @@ def score_generations(
     )
     if not allow_partial:
         rows += missing_rows(bench, samples, {r["id"] for r in rows})
-    write_jsonl(output, rows)
+    write_jsonl_atomic(output, rows)
     return rows
 
 
@@ -340,14 +341,3 @@ def _read_generations(path: Path) -> Iterable[dict[str, Any]]:
             if not isinstance(row, dict):
                 raise DataError(f"{path}:{n}: expected a JSON object with 'id' and 'response'")
             yield row
-
-
-def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> None:
-    """Write rows atomically (a temporary file renamed into place)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, p)
