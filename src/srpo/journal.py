@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from srpo.errors import UserError
+
 
 def errors_path_for(output: str | os.PathLike) -> Path:
     """`out.jsonl` → `out.errors.jsonl`."""
@@ -62,6 +64,8 @@ class Journal:
         self.errors_path = errors_path_for(self.path)
         self.key = key
         self.fsync = fsync
+        require_file_path(self.path)
+        require_file_path(self.errors_path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(self.path)
         _cut_torn_tail(self.errors_path)
@@ -103,18 +107,25 @@ class Journal:
             line.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate from a model or a bad decode: keep it, escaped
             line = json.dumps(record, ensure_ascii=True)
-        f.write(line + "\n")
-        f.flush()
-        if self.fsync:
-            os.fsync(f.fileno())
+        try:
+            f.write(line + "\n")
+            f.flush()
+            if self.fsync:
+                os.fsync(f.fileno())
+        except OSError as e:  # a full disk: the message names the file (the record is not counted done)
+            e.filename = e.filename or f.name
+            raise
 
     def close(self) -> None:
         """Close both files and compact the errors file: the last error per id, none for done ids, and — after
         a complete session — none for ids that did not fail in it."""
         if self._out.closed:
             return
-        self._out.close()
-        self._err.close()
+        for f in (self._out, self._err):
+            try:
+                f.close()
+            except OSError:  # the write that failed already raised; its unflushed tail is a torn line
+                pass
         compact_errors(
             self.errors_path, self.done, self.key, only=self._failed_now if self.complete else None
         )
@@ -145,6 +156,15 @@ def compact_errors(errors_path: Path, done: set[str], key: str = "id", only: set
     os.replace(tmp, errors_path)
     if not latest:
         errors_path.unlink(missing_ok=True)
+
+
+def require_file_path(path: Path) -> None:
+    """UserError unless `path` is a regular file or does not exist yet: an output is never a folder, and a
+    device or pipe (e.g. /dev/null) is never truncated, renamed over or journaled into."""
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file; give a file path such as {path / 'out.jsonl'}")
+    if path.exists() and not path.is_file():
+        raise UserError(f"{path}: is not a regular file (a device or pipe); give a file path")
 
 
 def _cut_torn_tail(path: Path) -> None:
@@ -178,6 +198,7 @@ def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary path beside `path` to write the whole file to; renamed into place when the block ends
     without error, removed when it fails. Readers see the old file or the whole new one, never half."""
     p = Path(path)
+    require_file_path(p)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
     try:
