@@ -122,10 +122,9 @@ class Journal:
         if self._out.closed:
             return
         for f in (self._out, self._err):
-            try:
+            # a write that failed has already raised; its unflushed tail is a torn line the rerun cuts
+            with contextlib.suppress(OSError):
                 f.close()
-            except OSError:  # the write that failed already raised; its unflushed tail is a torn line
-                pass
         compact_errors(
             self.errors_path, self.done, self.key, only=self._failed_now if self.complete else None
         )

@@ -26,7 +26,7 @@ class RecordProblem(ValueError):
 
 def _need(d: dict[str, Any], key: str, types: type | tuple[type, ...], what: str) -> Any:
     if key not in d or d[key] is None:
-        raise RecordProblem(f"no {what} (`{key}`)")
+        raise RecordProblem(f"missing {what} (`{key}`)")
     if not isinstance(d[key], types):
         raise RecordProblem(f"`{key}` must be {what}, got {type(d[key]).__name__}")
     return d[key]
@@ -338,7 +338,7 @@ def read_records(
             stats.torn += 1
             continue
         if isinstance(item, RecordProblem):
-            message = f"{path}:{n}: not a {cls.kind} record: {item}"
+            message = f"{path}:{n}: not a valid {cls.kind} record: {item}"
             if not skip_bad:
                 raise DataError(f"{message}; fix or remove the line, or pass --skip-bad")
             stats.skipped += 1

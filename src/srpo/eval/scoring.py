@@ -12,14 +12,13 @@ optional `first_extraction`), and writes one scored line per generation.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srpo.data.files import DataError
+from srpo.data.files import DataError, jsonl_objects
 from srpo.data.sample import Sample
 from srpo.errors import refuse_overwrite
 from srpo.journal import write_jsonl_atomic
@@ -206,14 +205,19 @@ def score_all(
     is still unread. Unknown ids raise DataError."""
     readings: list[Reading] = []
     unknown: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n, gen in enumerate(generations, 1):
         if "id" not in gen or not isinstance(gen.get("response"), str):
-            raise DataError(f"{source}: line {n}: a generation needs 'id' and a string 'response'")
+            raise DataError(f"{source}: generation {n}: needs 'id' and a string 'response'")
         rid = str(gen["id"])
         if rid in seen:
-            continue  # a repeated id: the first line counts
-        seen.add(rid)
+            if seen[rid] != gen["response"]:  # which one to score is the user's call, never a silent pick
+                raise DataError(
+                    f"{source}: id {rid!r} has two different responses (generations {n} and an earlier one); "
+                    "keep one line per id"
+                )
+            continue  # the same line twice (e.g. concatenated shards that overlap) scores once
+        seen[rid] = gen["response"]
         sample = samples.get(rid)
         if sample is None:
             unknown.append(rid)
@@ -330,14 +334,7 @@ def missing_rows(task: Task, samples: dict[str, Sample], scored: set[str]) -> li
 
 
 def _read_generations(path: Path) -> Iterable[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}:{n}: invalid JSON ({e.msg}); fix or remove the line") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}:{n}: expected a JSON object with 'id' and 'response'")
-            yield row
+    for location, row in jsonl_objects(path, "a generation with 'id' and 'response'"):
+        if "id" not in row or not isinstance(row.get("response"), str):
+            raise DataError(f"{location}: a generation needs 'id' and a string 'response'")
+        yield row
