@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from fake_server import FakeChatServer
 from srpo.cli import app
+from srpo.data.files import DataError
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
 from srpo.eval.scoring import score_generations, score_response
@@ -338,3 +339,21 @@ def test_the_judge_reads_the_question_the_task_gives_it():
     )
     assert [s.question for s, _ in asked] == ["In the figure, what is angle C?"]
     assert row["correct"] and row["extracted_by"] == "judge"
+
+
+def write_generations(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def test_an_id_with_two_different_responses_is_an_error_and_a_repeat_scores_once(tmp_path):
+    line = json.dumps({"id": "syn-0001", "response": "<answer>9</answer>"})
+    repeat = write_generations(tmp_path / "repeat.jsonl", [line, line])
+    out = tmp_path / "scores.jsonl"
+    score_generations("synthetic", FIX / "synthetic" / "test.jsonl", repeat, out, allow_partial=True)
+    assert len(out.read_text().splitlines()) == 1
+    clash = write_generations(
+        tmp_path / "clash.jsonl", [line, json.dumps({"id": "syn-0001", "response": "<answer>8</answer>"})]
+    )
+    with pytest.raises(DataError, match="id 'syn-0001' has two different responses"):
+        score_generations("synthetic", FIX / "synthetic" / "test.jsonl", clash, out, allow_partial=True)
