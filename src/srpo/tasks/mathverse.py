@@ -25,7 +25,6 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
 from srpo.grading import LETTERS, is_equivalent, option_letter, options_in_text, same_text, unwrap
@@ -37,7 +36,7 @@ from srpo.tasks.base import (
     published_rows,
     rows_of,
 )
-from srpo.tasks.published import PublishedRow, as_bool
+from srpo.tasks.published import PublishedRow, published_row
 
 
 class MathVerseTask(Task):
@@ -96,14 +95,13 @@ class MathVerseTask(Task):
         """The official output rows: the data row + `model_answer` (the response), `extraction` and
         `judgement` (0/1) after the two scoring steps."""
         for location, row in published_rows(path, "MathVerse"):
-            if row.get("sample_index") is None:
-                raise DataError(f"{location}: no `sample_index`")
-            extraction = row.get("extraction")
-            yield PublishedRow(
-                str(row["sample_index"]),
-                str(row.get("model_answer") or ""),
-                None if extraction is None else str(extraction),
-                as_bool(row.get("judgement")),
+            yield published_row(
+                location,
+                row,
+                id="sample_index",
+                response="model_answer",
+                extraction="extraction",
+                verdict="judgement",
             )
 
 

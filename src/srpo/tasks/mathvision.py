@@ -27,14 +27,13 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
 from srpo.grading import LETTERS, choice_letter, is_equivalent, render_choices, unwrap
 from srpo.grading.expressions import constant_value
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, rows_of
-from srpo.tasks.published import PublishedRow, as_bool
+from srpo.tasks.published import PublishedRow, published_row
 
 _FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
 _CLEAN = (
@@ -289,14 +288,8 @@ class MathVisionTask(Task):
     def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
         """`outputs/<family>/<model>.jsonl`: `id`, `response`, `model_answer`, `correct`."""
         for location, row in published_rows(path, "MATH-V"):
-            if row.get("id") is None:
-                raise DataError(f"{location}: no `id`")
-            answer = row.get("model_answer")
-            yield PublishedRow(
-                str(row["id"]),
-                str(row.get("response") or ""),
-                None if answer is None else str(answer),
-                as_bool(row.get("correct")),
+            yield published_row(
+                location, row, id="id", response="response", extraction="model_answer", verdict="correct"
             )
 
 

@@ -43,7 +43,7 @@ from srpo.grading.extract import answer_in_block, last_match
 from srpo.grading.numbers import NUMBER_TOKEN, number_value
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, require
-from srpo.tasks.published import PublishedRow, as_bool
+from srpo.tasks.published import PublishedRow, published_row
 
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
 _LEADING_LETTER = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])\)?(?:\*\*)?\s*[.:)]\s+\S")
@@ -125,10 +125,6 @@ def _numeric_option(text: str, choices: list[str]) -> str | None:
     value = to_number(number)
     matches = [c for c in choices if to_number(c) is not None and to_number(c) == value]
     return matches[0] if len(matches) == 1 else None
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _precision(sample: Sample) -> int | None:
@@ -293,14 +289,9 @@ class MathVistaTask(Task):
     def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
         """`results/<model>/output_<model>.json`: pid → row with `response`, `extraction`, `true_false`."""
         for location, row in published_rows(path, "MathVista"):
-            pid = row.get("pid", row.get("_key"))
-            if pid is None:
-                raise DataError(f"{location}: no `pid`")
-            yield PublishedRow(
-                str(pid),
-                str(row.get("response") or ""),
-                _opt(row.get("extraction")),
-                as_bool(row.get("true_false")),
+            row.setdefault("pid", row.get("_key"))  # a results object is keyed by pid
+            yield published_row(
+                location, row, id="pid", response="response", extraction="extraction", verdict="true_false"
             )
 
 

@@ -35,7 +35,7 @@ from srpo.tasks.base import (
     published_rows,
     rows_of,
 )
-from srpo.tasks.published import PublishedRow, as_bool
+from srpo.tasks.published import PublishedRow, published_row
 
 DIRECT = "Answer with the option letter from the given choices directly."
 VISION_LAST_LINE = (
@@ -122,15 +122,8 @@ class MMMUProTask(Task):
         """`mmmu-pro/output/<model>_<setting>_<method>.jsonl`: the data row + `response` (a dict on an API
         error, read as no response), `pred_indexs`, `if_right`."""
         for location, row in published_rows(path, "MMMU-Pro"):
-            if row.get("id") is None:
-                raise DataError(f"{location}: no `id`")
-            response = row.get("response")
-            letter = row.get("pred_indexs")
-            yield PublishedRow(
-                str(row["id"]),
-                response if isinstance(response, str) else "",
-                None if letter is None else str(letter),
-                as_bool(row.get("if_right")),
+            yield published_row(
+                location, row, id="id", response="response", extraction="pred_indexs", verdict="if_right"
             )
 
 

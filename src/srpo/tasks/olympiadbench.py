@@ -52,7 +52,7 @@ from srpo.grading.expressions import collections_equal, constant_value, numerica
 from srpo.grading.mathverify import math_verify_equal
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, published_rows, require, rows_of
-from srpo.tasks.published import PublishedRow, as_bool
+from srpo.tasks.published import PublishedRow, published_row
 
 _SYMBOLS = {
     "\\left": "",
@@ -329,13 +329,9 @@ class OlympiadBenchTask(Task):
             if row.get("id") is None or not isinstance(outputs, dict) or not outputs:
                 raise DataError(f"{location}: expected `id` and `model_output: {{model: {{raw_output, …}}}}`")
             output = next(iter(outputs.values()))
-            output = output if isinstance(output, dict) else {}
-            answer = output.get("answer")
-            yield PublishedRow(
-                str(row["id"]),
-                str(output.get("raw_output") or ""),
-                None if answer is None else str(answer),
-                as_bool(output.get("correctness")),
+            output = {**output, "id": row["id"]} if isinstance(output, dict) else {"id": row["id"]}
+            yield published_row(
+                location, output, id="id", response="raw_output", extraction="answer", verdict="correctness"
             )
 
 
