@@ -29,6 +29,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _results import record  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from benchmark_fixtures import TASK_DATA  # noqa: E402
 from srpo.eval.scoring import score_response  # noqa: E402
 from srpo.response import five_block_response  # noqa: E402
 from srpo.tasks import get_task, task_names  # noqa: E402
@@ -50,19 +52,7 @@ OWN_SETS = [
     ("olympiadbench", FIX / "olympiadbench", [FIX / "official" / "olympiadbench_merged.json"]),
     ("mathverse", FIX / "mathverse" / "testmini.json", [FIX / "official" / "mathverse_output.json"]),
 ]
-ECHO_DATA = {
-    "math": [
-        FIX / "synthetic" / "test.jsonl",
-        ROOT / "tests" / "fixtures" / "data" / "mathvista_testmini.json",
-    ],
-    "synthetic": [FIX / "synthetic" / "test.jsonl"],
-    "mathvista": [FIX / "mathvista" / "testmini.json"],
-    "mathverse": [FIX / "mathverse" / "testmini.json"],
-    "mathvision": [FIX / "mathvision" / "data" / "test.jsonl"],
-    "olympiadbench": [FIX / "olympiadbench"],
-    "mmk12": [FIX / "mmk12" / "data"],
-    "mmmu_pro": [FIX / "mmmu_pro" / "standard (10 options)", FIX / "mmmu_pro" / "vision"],
-}
+ECHO_DATA = TASK_DATA
 
 
 def agreement(benchmark: str, data: Path, files: list[Path]) -> dict:

@@ -4,10 +4,10 @@ same answer blocks, and every task judges its own gold, echoed back, as right.""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from benchmark_fixtures import BENCHMARK_DATA, TASK_DATA
 from srpo.curate.answer import grade_attempt
 from srpo.data.sample import Sample
 from srpo.eval.scoring import score_response
@@ -19,8 +19,6 @@ from srpo.reward.summary import score_file
 from srpo.reward.trl import srpo_reward_func
 from srpo.reward.verl import compute_score as verl_score
 from srpo.tasks import get_task, task_names
-
-FIX = Path(__file__).parent / "fixtures" / "eval"
 
 
 def sample(answer: str, choices: list[str] | None = None, question: str = "What is it?", **meta) -> Sample:
@@ -117,19 +115,7 @@ def test_the_data_source_picks_the_task_in_verl_and_trl():
 
 # --------------------------------------------------------------------------------------- gold echoed back
 
-FIXTURES = {
-    "math": [
-        FIX / "synthetic" / "test.jsonl",
-        Path(__file__).parent / "fixtures" / "data" / "mathvista_testmini.json",
-    ],
-    "synthetic": [FIX / "synthetic" / "test.jsonl"],
-    "mathvista": [FIX / "mathvista" / "testmini.json"],
-    "mathverse": [FIX / "mathverse" / "testmini.json"],
-    "mathvision": [FIX / "mathvision" / "data" / "test.jsonl"],
-    "olympiadbench": [FIX / "olympiadbench"],
-    "mmk12": [FIX / "mmk12" / "data"],
-    "mmmu_pro": [FIX / "mmmu_pro" / "standard (10 options)", FIX / "mmmu_pro" / "vision"],
-}
+FIXTURES = TASK_DATA
 
 
 def test_every_task_has_fixtures():
@@ -174,15 +160,7 @@ def test_a_gold_echoed_in_a_sentence_is_read_by_every_stage(name):
 
 # ------------------------------------------------------- through the pipeline: curate → filter → export → reward
 
-PIPELINE = {
-    "mathvista": FIX / "mathvista" / "testmini.json",
-    "mathverse": FIX / "mathverse" / "testmini.json",
-    "mathvision": FIX / "mathvision" / "data" / "test.jsonl",
-    "olympiadbench": FIX / "olympiadbench",
-    "mmk12": FIX / "mmk12" / "data",
-    "mmmu_pro": FIX / "mmmu_pro" / "standard (10 options)",
-    "synthetic": FIX / "synthetic" / "test.jsonl",
-}
+PIPELINE = BENCHMARK_DATA
 
 
 def answers_to_try(sample):

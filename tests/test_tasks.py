@@ -9,12 +9,12 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmark_fixtures import BENCHMARK_DATA, FIX, MMMU_PRO_VISION
 from srpo.data.files import DataError
 from srpo.data.images import load_image
 from srpo.data.sample import ImageBytes
@@ -23,17 +23,7 @@ from srpo.grading import nearest_option, option_letter, options_in_text, to_numb
 from srpo.grading.choices import edit_distance
 from srpo.tasks import get_task, task_names
 
-FIX = Path(__file__).parent / "fixtures" / "eval"
-DATA = {
-    "mathvista": FIX / "mathvista" / "testmini.json",
-    "mathverse": FIX / "mathverse" / "testmini.json",
-    "mathvision": FIX / "mathvision" / "data" / "test.jsonl",
-    "olympiadbench": FIX / "olympiadbench",
-    "mmk12": FIX / "mmk12" / "data",
-    "mmmu_pro": FIX / "mmmu_pro" / "standard (10 options)",
-    "mmmu_pro_vision": FIX / "mmmu_pro" / "vision",
-    "synthetic": FIX / "synthetic" / "test.jsonl",
-}
+DATA = {**BENCHMARK_DATA, "mmmu_pro_vision": MMMU_PRO_VISION}
 
 
 def samples(name: str, data: str | None = None) -> dict:
