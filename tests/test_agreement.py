@@ -4,10 +4,10 @@ same answer blocks, and every task judges its own gold, echoed back, as right.""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from benchmark_fixtures import BENCHMARK_DATA, TASK_DATA
 from srpo.curate.answer import grade_attempt
 from srpo.data.sample import Sample
 from srpo.eval.scoring import score_response
@@ -19,8 +19,6 @@ from srpo.reward.summary import score_file
 from srpo.reward.trl import srpo_reward_func
 from srpo.reward.verl import compute_score as verl_score
 from srpo.tasks import get_task, task_names
-
-FIX = Path(__file__).parent / "fixtures" / "eval"
 
 
 def sample(answer: str, choices: list[str] | None = None, question: str = "What is it?", **meta) -> Sample:
@@ -96,7 +94,7 @@ def test_every_reward_adapter_agrees(first, final, gold, first_ok, final_ok, tmp
     )
 
 
-def test_the_data_source_picks_the_task_in_every_adapter():
+def test_the_data_source_picks_the_task_in_verl_and_trl():
     """A MathVista row: the gold is the option text, the answer a letter (MathVista's own normalisation)."""
     gold = {"answer": "the circle", "choices": ["the square", "the circle"]}
     meta = {"question_type": "multi_choice", "answer_type": "text"}
@@ -117,19 +115,7 @@ def test_the_data_source_picks_the_task_in_every_adapter():
 
 # --------------------------------------------------------------------------------------- gold echoed back
 
-FIXTURES = {
-    "math": [
-        FIX / "synthetic" / "test.jsonl",
-        Path(__file__).parent / "fixtures" / "data" / "mathvista_testmini.json",
-    ],
-    "synthetic": [FIX / "synthetic" / "test.jsonl"],
-    "mathvista": [FIX / "mathvista" / "testmini.json"],
-    "mathverse": [FIX / "mathverse" / "testmini.json"],
-    "mathvision": [FIX / "mathvision" / "data" / "test.jsonl"],
-    "olympiadbench": [FIX / "olympiadbench"],
-    "mmk12": [FIX / "mmk12" / "data"],
-    "mmmu_pro": [FIX / "mmmu_pro" / "standard (10 options)", FIX / "mmmu_pro" / "vision"],
-}
+FIXTURES = TASK_DATA
 
 
 def test_every_task_has_fixtures():
@@ -149,3 +135,103 @@ def test_each_rows_own_gold_echoed_back_is_right(name):
             if not (row["correct"] and reward.final_correct):
                 wrong.append((s.id, final))
     assert not wrong
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_a_gold_echoed_in_a_sentence_is_read_by_every_stage(name):
+    """The readers, not just the comparison: the gold as the last sentence of a plain response (no blocks)
+    and as a boxed sentence in an answer block; eval, curation and the reward must all read it."""
+    task = get_task(name)
+    wrong = []
+    for s in (s for path in FIXTURES[name] for s in task.load(path)):
+        plain = f"Working it out step by step.\n\nTherefore, the final answer is {s.answer}."
+        block = f"The final answer is $\\boxed{{{s.answer}}}$."
+        verdicts = (
+            score_response(task, s, plain, prompt_style="plain")["correct"],
+            grade_attempt(plain, s, task).correct,
+            grade_attempt(f"<think>x</think><answer>{block}</answer>", s, task).correct,
+            score_response(task, s, five("0", block))["correct"],
+            score(five("0", block), s, task=task).final_correct,
+        )
+        if not all(verdicts):
+            wrong.append((s.id, verdicts))
+    assert not wrong
+
+
+# ------------------------------------------------------- through the pipeline: curate → filter → export → reward
+
+PIPELINE = BENCHMARK_DATA
+
+
+def answers_to_try(sample):
+    """Right and wrong answers in the spellings a policy uses: letters, option texts, values, boxes, units."""
+    from srpo.grading import LETTERS, options_in_text
+
+    out = [sample.answer, f"\\boxed{{{sample.answer}}}", "0", "The answer is 7."]
+    for i, option in enumerate(sample.choices or []):
+        out += [LETTERS[i], option, f"({LETTERS[i]}) {option}"]
+    for letter, option in options_in_text(sample.question).items():
+        out += [letter, option]
+    try:
+        value = float(sample.answer)
+        out += [f"{value}", f"{value + 0.004}", f"{value:.1f} cm"]
+    except ValueError:
+        pass
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(PIPELINE))
+def test_the_reward_judges_exported_rows_as_curation_did(name, tmp_path):
+    """Curation grades an attempt; the same answer in a five-block response, rewarded through each engine's
+    adapter from the rows `curate export` wrote (as that engine hands them over), gets the same verdict."""
+    import pyarrow.parquet as pq
+
+    from srpo.curate.export import export
+    from srpo.curate.filter import filter_prompts
+    from srpo.records import AnswerRecord
+    from srpo.train.data import load_rl_dataset
+
+    task = get_task(name)
+    samples = list(task.load(PIPELINE[name]))
+    records = []
+    for s in samples:
+        attempt = grade_attempt("<think>t</think><answer>0</answer>", s, task)
+        records.append(AnswerRecord(s.id, s, [attempt], 0.5, "policy", task.spec).to_dict())
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("".join(json.dumps(r) + "\n" for r in records))
+    filter_prompts(answers, tmp_path / "rl.jsonl", min_pass=0.0, max_pass=1.0)
+    rows = {}
+    for fmt in ("trl", "verl", "easyr1", "openrlhf"):
+        path = export(tmp_path / "rl.jsonl", fmt, tmp_path / fmt, file_format="jsonl")
+        rows[fmt] = (
+            pq.read_table(path).to_pylist()
+            if path.suffix == ".parquet"
+            else [json.loads(line) for line in path.read_text().splitlines()]
+        )
+    trl_data = load_rl_dataset(
+        tmp_path / "trl" / "srpo.jsonl", system_prompt=None
+    )  # what TRL's trainer holds
+    reward_fn = srpo_reward_func()
+    disagreements = []
+    for i, s in enumerate(samples):
+        columns = {k: [trl_data[i][k]] for k in trl_data.column_names if k not in ("prompt", "images")}
+        for answer in answers_to_try(s):
+            curated = grade_attempt(f"<think>t</think><answer>{answer}</answer>", s, task).correct
+            response = five(answer, answer)
+            verl, easyr1, orl = rows["verl"][i], rows["easyr1"][i], rows["openrlhf"][i]
+            got = {
+                "trl": reward_fn.breakdowns([response], None, **columns)[0].first_correct,
+                "verl": verl_score(
+                    verl["data_source"], response, verl["reward_model"]["ground_truth"], verl["extra_info"]
+                )["first_correct"]
+                == 1.0,
+                "easyr1": easyr1_score([{"response": response, "ground_truth": easyr1["answer"]}])[0][
+                    "first_correct"
+                ]
+                == 1.0,
+                "openrlhf": openrlhf_breakdowns([response], [""], [orl["answer"]])[0].first_correct,
+            }
+            wrong = {engine: v for engine, v in got.items() if v is not curated}
+            if wrong:
+                disagreements.append((s.id, answer, curated, wrong))
+    assert not disagreements

@@ -77,7 +77,9 @@ def test_answer_writes_graded_attempts_and_per_record_errors(answered):
         assert row["pass_rate"] == (1.0 if i % 2 == 0 else 0.0)
         a = row["attempts"][0]
         assert a["format_ok"] and a["think"].startswith(("Adding", "It is")) and a["correct"] == (i % 2 == 0)
-        assert row["sample"]["images"] == [f"img/{i}.png"] and row["sample"]["meta"]["image_root"] == str(root.resolve())
+        assert row["sample"]["images"] == [f"img/{i}.png"] and row["sample"]["meta"]["image_root"] == str(
+            root.resolve()
+        )
     assert report.written == 12 and report.usage.requests == 24 and report.usage.cost is not None
     assert report.extra["images encoded"] == 12  # once per image, not once per attempt
 
@@ -375,7 +377,8 @@ def test_export_trl_sft_and_prompts(curated):
     assert set(sft[0]) == {"id", "messages", "images"} and Path(sft[0]["images"][0]).is_file()
     path = export(curated / "rl.jsonl", "trl", curated / "trl_rl", file_format="jsonl")
     rows = read_jsonl(path)
-    assert set(rows[0]) == {"id", "prompt", "images", "answer", "choices", "data_source"} and len(rows) == 12
+    assert set(rows[0]) == {"id", "prompt", "images", "answer", "choices", "data_source", "question", "meta"}
+    assert len(rows) == 12
     assert rows[0]["data_source"] == "math"  # the task that judged curation judges the reward too
     assert rows[0]["prompt"][0]["content"][0]["text"] == REFLECTION_SYSTEM_PROMPT
     assert rows[0]["prompt"][1]["content"][0] == {"type": "image"} and Path(rows[0]["images"][0]).is_file()
@@ -555,3 +558,13 @@ def test_no_secret_anywhere(answered, curated):
         for f in folder.rglob("*"):
             if f.is_file():
                 assert SECRET.encode() not in f.read_bytes(), f
+
+
+def test_a_dropped_row_does_not_make_its_duplicate_a_duplicate(tmp_path):
+    """Dedup counts kept rows only: a copy whose first attempt is empty is dropped, the next copy is kept."""
+    rows = [_answers_row(0, True, question="Same?", think=""), _answers_row(1, True, question="Same?")]
+    answers = _write(tmp_path / "a.jsonl", rows)
+    refl = _write(tmp_path / "r.jsonl", [{"id": r["id"], "attempt": 0, "reflection": "x"} for r in rows])
+    report = build(answers, refl, tmp_path / "sft.jsonl")
+    assert report.kept == 1 and report.dropped["empty first attempt"] == 1
+    assert [r["id"] for r in read_jsonl(tmp_path / "sft.jsonl")] == ["r1"]

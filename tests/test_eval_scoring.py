@@ -11,11 +11,13 @@ from typer.testing import CliRunner
 
 from fake_server import FakeChatServer
 from srpo.cli import app
+from srpo.data.files import DataError
 from srpo.eval.metrics import compute_metrics
 from srpo.eval.run import EvalError, run_eval
-from srpo.eval.scoring import approx_token_count, score_generations, score_response
+from srpo.eval.scoring import score_generations, score_response
 from srpo.models.qwen_vocab import available
 from srpo.response import five_block_response
+from srpo.reward.tokens import approx_token_count
 from srpo.tasks import get_task
 
 FIX = Path(__file__).parent / "fixtures" / "eval"
@@ -313,3 +315,45 @@ def test_judge_extracts_what_the_rules_cannot_and_is_cached(tmp_path, monkeypatc
     assert by_id["2"]["extracted_by"] == "rules"
     shares = compute_metrics(rows)["extracted_by"]
     assert (shares["judge"], shares["rules"]) == (0.5, 0.5)  # the judge share, as metrics.json reports it
+
+
+def test_the_judge_reads_the_question_the_task_gives_it():
+    """MathVerse's Vision Only rows have an empty `question`; its judge reads `question_for_eval`."""
+    from srpo.data.sample import Sample
+    from srpo.eval.scoring import score_all
+
+    sample = Sample(
+        id="7",
+        question="",
+        answer="60°",
+        meta={"question_type": "free-form", "question_for_eval": "In the figure, what is angle C?"},
+    )
+    asked = []
+
+    def judge(items):
+        asked.extend(items)
+        return ["60°" for _ in items]
+
+    [row] = score_all(
+        get_task("mathverse"), {"7": sample}, [{"id": "7", "response": "I think it is"}], judge=judge
+    )
+    assert [s.question for s, _ in asked] == ["In the figure, what is angle C?"]
+    assert row["correct"] and row["extracted_by"] == "judge"
+
+
+def write_generations(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def test_an_id_with_two_different_responses_is_an_error_and_a_repeat_scores_once(tmp_path):
+    line = json.dumps({"id": "syn-0001", "response": "<answer>9</answer>"})
+    repeat = write_generations(tmp_path / "repeat.jsonl", [line, line])
+    out = tmp_path / "scores.jsonl"
+    score_generations("synthetic", FIX / "synthetic" / "test.jsonl", repeat, out, allow_partial=True)
+    assert len(out.read_text().splitlines()) == 1
+    clash = write_generations(
+        tmp_path / "clash.jsonl", [line, json.dumps({"id": "syn-0001", "response": "<answer>8</answer>"})]
+    )
+    with pytest.raises(DataError, match="id 'syn-0001' has two different responses"):
+        score_generations("synthetic", FIX / "synthetic" / "test.jsonl", clash, out, allow_partial=True)

@@ -109,6 +109,34 @@ def test_an_output_that_is_the_errors_file_of_an_input_is_refused(curated):
     assert "HTTP 500" in errors.read_text()
 
 
+def samples_file(path: Path) -> Path:
+    rows = [{"id": f"s{i}", "question": f"What is {i} + {i}?", "answer": str(2 * i)} for i in range(3)]
+    return write_lines(path, [json.dumps(r) for r in rows])
+
+
+@pytest.mark.parametrize(("format", "name"), [("openrlhf", "srpo.jsonl"), ("trl", "train.parquet")])
+def test_an_export_that_would_write_over_its_input_is_refused(tmp_path, format, name):
+    # the input sits in the output folder under the very name the export writes
+    source = samples_file(tmp_path / name) if name.endswith(".jsonl") else tmp_path / name
+    if not source.exists():
+        source.write_bytes(b"PAR1 not really")
+    before = source.read_bytes()
+    result = invoke(
+        "curate", "export", "--input", source, "--format", format, "--output", tmp_path, "--name", source.stem
+    )
+    assert result.exit_code == 2, result.output
+    assert "would destroy that input" in result.output
+    assert source.read_bytes() == before
+
+
+def test_a_failed_export_leaves_neither_a_half_file_nor_a_temporary_one(tmp_path):
+    source = samples_file(tmp_path / "prompts.jsonl")
+    out = tmp_path / "out"
+    result = invoke("curate", "export", "--input", source, "--format", "llamafactory", "--output", out)
+    assert result.exit_code == 2 and "llamafactory export needs SFT rows" in result.output
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
 # -------------------------------------------------------------------------- 3: bad rows never vanish
 
 
@@ -180,6 +208,102 @@ def test_a_torn_last_line_is_skipped_and_said(curated):
     )
     assert result.exit_code == 0 and "unfinished last line skipped" in result.output
     assert len(out.read_text().splitlines()) == 3
+
+
+# ------------------------------------------------------------------ 11: outputs that cannot be written
+
+SYNTH = FIX / "synthetic" / "test.jsonl"
+WRITERS = {
+    "eval-score": (
+        ["eval", "score", "--benchmark", "synthetic", "--data", SYNTH, "--generations", "{gens}"],
+        "--output",
+    ),
+    "curate-answer": (
+        ["curate", "answer", "--input", SYNTH, "--backend", "synthetic", "--model", "m"],
+        "--output",
+    ),
+    "curate-filter": (["curate", "filter", "--answers", "{answers}"], "--output"),
+    "data-convert": (["data", "convert", SYNTH], "--output"),
+    "data-synth": (["data", "synth", "--n", "4"], "--out"),
+    "eval-run": (
+        [
+            "eval",
+            "run",
+            "--benchmark",
+            "synthetic",
+            "--data",
+            SYNTH,
+            "--backend",
+            "synthetic",
+            "--model",
+            "m",
+        ],
+        "--output",
+    ),
+}
+PLACES = {
+    # where the output goes → what the message must say
+    "a-folder": ("{tmp}/folder", "folder"),
+    "under-a-file": ("{tmp}/afile/out.jsonl", "is a file, not a folder"),
+    "a-device": ("/dev/null", "not a regular file"),
+}
+FOLDER_OUTPUTS = {"data-synth", "eval-run"}  # these write a folder: only "under a file" is wrong for them
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+@pytest.mark.parametrize("command", sorted(WRITERS))
+def test_an_output_that_cannot_be_written_is_one_line_naming_it(curated, tmp_path, command, place):
+    if command in FOLDER_OUTPUTS and place != "under-a-file":
+        pytest.skip("a folder is the right kind of output here")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "afile").write_text("")
+    where, message = PLACES[place]
+    args, flag = WRITERS[command]
+    gens = write_lines(
+        tmp_path / "syn.jsonl", [json.dumps({"id": "syn-0001", "response": "<answer>9</answer>"})]
+    )
+    fill = {"gens": gens, "answers": curated["answers"], "tmp": tmp_path}
+    result = invoke(*[str(a).format(**fill) for a in args], flag, where.format(tmp=tmp_path))
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not list(tmp_path.rglob("*.tmp"))
+    assert Path("/dev/null").is_char_device()
+
+
+def test_a_full_disk_mid_run_stops_with_one_line_and_a_rerun_completes(tmp_path):
+    """The file-size limit (ulimit -f) stands in for a full disk: the journal's write fails part-way."""
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from fake_server import FakeChatServer
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG), no signal
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3000, 3000))
+
+    data = write_lines(
+        tmp_path / "in.jsonl",
+        [
+            json.dumps({"id": f"q{i}", "question": f"What is {i} + {i}?", "answer": str(2 * i)})
+            for i in range(30)
+        ],
+    )
+    out = tmp_path / "out.jsonl"
+    env = {**os.environ, "OPENAI_API_KEY": "k", "PYTHONDONTWRITEBYTECODE": "1"}  # no .pyc cut by the limit
+    with FakeChatServer() as server:
+        cmd = [sys.executable, "-m", "srpo", "curate", "answer", "--input", data, "--output", out]
+        cmd += ["--base-url", server.base_url, "--model", "m", "--no-cache"]
+        first = subprocess.run(cmd, env=env, preexec_fn=limited, capture_output=True, text=True, timeout=120)
+        assert first.returncode == 2, first.stderr
+        assert f"{out}: the file grew past the size" in first.stderr and "Traceback" not in first.stderr
+        assert "Task exception was never retrieved" not in first.stderr
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert sorted(ids) == sorted(f"q{i}" for i in range(30))  # every id once: none lost, none twice
 
 
 # ---------------------------------------------------------------------------- 12: missing extras

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import warnings
+
+import pytest
 
 from srpo.journal import Journal, errors_path_for, iter_jsonl
 
@@ -126,3 +130,32 @@ def test_a_complete_session_leaves_exactly_its_own_failures(tmp_path):
         j.write({"id": "b"})
         j.complete = True
     assert not j.errors_path.exists()
+
+
+def test_a_lone_surrogate_is_journaled_not_lost(tmp_path):
+    out = tmp_path / "out.jsonl"
+    with Journal(out) as j:
+        j.write({"id": "a", "response": "half a pair: \ud800 here"})
+    [row] = list(iter_jsonl(out))
+    assert row["response"] == "half a pair: \ud800 here"
+
+
+def test_lines_that_are_not_objects_are_passed_over_and_kept(tmp_path):
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": "a"}\n[1, 2]\n5\n"text"\nnull\n{"id": "b"}\n')
+    with Journal(out) as j:
+        assert j.done == {"a", "b"}
+        j.write({"id": "c"})
+    assert [r["id"] for r in iter_jsonl(out)] == ["a", "b", "c"]
+    assert "[1, 2]\n5\n" in out.read_text()  # a hand edit is the user's: never rewritten away
+
+
+def test_a_journal_that_cannot_open_its_errors_file_leaves_no_handle(tmp_path):
+    out = tmp_path / "out.jsonl"
+    errors_path_for(out).symlink_to(tmp_path / "gone" / "errors.jsonl")  # points into a missing folder
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(OSError):
+            Journal(out)
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

@@ -89,3 +89,18 @@ def test_a_task_without_a_published_layout_says_so(tmp_path):
         ],
     )
     assert out.exit_code == 2 and "no published results layout" in out.output
+
+
+def test_an_srpo_model_in_the_official_layout_is_read_by_its_last_answer_block(tmp_path):
+    # the official rules would read the reflection's "the answer is C"; srpo reads the final answer block,
+    # exactly as `srpo eval score` does
+    response = (
+        "<think>Five shaded squares.</think><answer>\\boxed{C}</answer><reflection>I may have miscounted: "
+        "if it were 12 the answer is C.</reflection><think>Recount: twelve.</think><answer>\\boxed{12}</answer>"
+    )
+    results = tmp_path / "outputs.jsonl"
+    results.write_text(
+        json.dumps({"id": "2", "response": response, "model_answer": "c", "correct": False}) + "\n"
+    )
+    figures = score_official("mathvision", SETS[3][1], results)
+    assert figures["published_accuracy"] == 0.0 and figures["raw_accuracy"] == 1.0

@@ -6,6 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from srpo.curate.answer import grade_attempt
+from srpo.data.sample import Sample
+from srpo.eval.scoring import format_ok
 from srpo.response import FIVE_BLOCKS, MAX_TAGS, boxed, five_block_response, parse_response
 
 GOOD = "<think>a</think>\n<answer>\\boxed{1}</answer>\n<reflection>r</reflection>\n<think>b</think>\n<answer>2</answer>\n"
@@ -45,6 +48,29 @@ def test_parse_table(text, kinds, clean, five, first, final):
     assert p.is_five_block is five
     assert p.first_answer == first
     assert p.final_answer == final
+
+
+# response → (follows the reflection prompt, follows a plain prompt): the one format rule of curation's
+# `format_ok`, eval's `format_ok` and the reward's format term
+FORMAT_CASES = [
+    (GOOD, True, False),
+    ("<think>a</think><answer>1</answer>", False, True),
+    ("  <think>a</think>\n<answer>1</answer>\n", False, True),
+    ("<think> </think><answer>1</answer>", False, False),  # an empty think block is no reasoning
+    ("<think>a</think><answer></answer>", False, False),
+    ("<answer>1</answer>", False, False),
+    ("<think>a</think><answer>1</answer> and more", False, False),
+    ("<think>a</think><answer>1</answer><answer>2</answer>", False, False),
+    ("\\boxed{1}", False, False),
+]
+
+
+@pytest.mark.parametrize("text,reflection,plain", FORMAT_CASES)
+def test_follows_prompt_table(text, reflection, plain):
+    p = parse_response(text)
+    assert (p.follows("reflection"), p.follows("plain")) == (reflection, plain)
+    assert (format_ok(text, "reflection"), format_ok(text, "plain")) == (reflection, plain)
+    assert grade_attempt(text, Sample(id="q", question="?", answer="1")).format_ok is plain
 
 
 def test_boxed():

@@ -62,7 +62,9 @@ def test_gold_from_solution_column_and_choices():
 
 
 def test_missing_gold_column_is_a_clear_error():
-    with pytest.raises(ValueError, match="column named answer or solution; got columns \\['question'\\]"):
+    with pytest.raises(
+        ValueError, match="column named answer, ground_truth, gold or solution; got columns \\['question'\\]"
+    ):
         srpo_reward_func()(prompts=["q"], completions=["c"], completion_ids=[[1]], question=["x"])
 
 

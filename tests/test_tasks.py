@@ -3,12 +3,18 @@ normalisation edge cases (tables of extracted answers and verdicts)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import contextlib
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmark_fixtures import BENCHMARK_DATA, FIX, MMMU_PRO_VISION
 from srpo.data.files import DataError
 from srpo.data.images import load_image
 from srpo.data.sample import ImageBytes
@@ -17,17 +23,7 @@ from srpo.grading import nearest_option, option_letter, options_in_text, to_numb
 from srpo.grading.choices import edit_distance
 from srpo.tasks import get_task, task_names
 
-FIX = Path(__file__).parent / "fixtures" / "eval"
-DATA = {
-    "mathvista": FIX / "mathvista" / "testmini.json",
-    "mathverse": FIX / "mathverse" / "testmini.json",
-    "mathvision": FIX / "mathvision" / "data" / "test.jsonl",
-    "olympiadbench": FIX / "olympiadbench",
-    "mmk12": FIX / "mmk12" / "data",
-    "mmmu_pro": FIX / "mmmu_pro" / "standard (10 options)",
-    "mmmu_pro_vision": FIX / "mmmu_pro" / "vision",
-    "synthetic": FIX / "synthetic" / "test.jsonl",
-}
+DATA = {**BENCHMARK_DATA, "mmmu_pro_vision": MMMU_PRO_VISION}
 
 
 def samples(name: str, data: str | None = None) -> dict:
@@ -128,10 +124,33 @@ def test_loader_reads_the_official_layout(name, data, ids, expected):
         for key, value in groups.items():
             assert s.meta[key] == value
     for s in loaded:
-        assert set(bench.groups) <= set(s.meta) or all(k in s.meta for k in bench.groups[:1])
+        assert set(bench.groups) <= set(s.meta), (s.id, set(bench.groups) - set(s.meta))
         assert bench.prompt(s).strip() or s.images  # vision-only rows may have only the image
         for ref in s.images:  # every image resolves under the recorded root and decodes
             assert load_image(ref, s.meta["image_root"]).size[0] > 0
+
+
+RACE = """
+import threading
+from srpo.tasks import task_for
+names, barrier = [], threading.Barrier(8)
+def look_up():
+    barrier.wait()  # all eight threads reach the first lookup (and the discovery it starts) together
+    names.append(task_for("mathvista+lenient").name)
+threads = [threading.Thread(target=look_up) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(",".join(names))
+"""
+
+
+def test_first_lookups_from_many_threads_all_find_the_task():
+    """The reward runs in a thread pool (verl): the first `task_for` calls race the task discovery. A fresh
+    interpreter each run, so discovery really is first."""
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().split(",") == ["mathvista"] * 8
 
 
 def test_every_benchmark_is_registered():
@@ -179,6 +198,15 @@ def test_in_memory_images_come_from_parquet():
 def test_wrong_file_names_the_file_and_the_record(name, path, message):
     with pytest.raises(DataError, match=message):
         list(get_task(name).load(path))
+
+
+@pytest.mark.parametrize("options", ["[" * 100_000, "not a list", "{'A': 1}", "[1, 2"])
+def test_mmmu_pro_unreadable_options_name_the_row(options, tmp_path):
+    path = tmp_path / "test.jsonl"
+    row = {"id": "test_Math_1", "question": "?", "options": options, "answer": "A", "subject": "Math"}
+    path.write_text(json.dumps(row) + "\n")
+    with pytest.raises(DataError, match=r"test\.jsonl:1: 'options' must be a list"):
+        list(get_task("mmmu_pro").load(path, images=False))
 
 
 # ------------------------------------------------------------------------------------------------- scorers
@@ -403,6 +431,21 @@ def test_edit_distance_and_nearest_option():
     assert options_in_text("A triangle has sides 3, 4 and 5.") == {}
 
 
+@contextlib.contextmanager
+def warnings_logged(name: str) -> Iterator[list[logging.LogRecord]]:
+    """The warnings logged under `name` while the block runs (caplog cannot be reset between hypothesis
+    examples)."""
+    logged: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = logged.append
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield logged
+    finally:
+        logger.removeHandler(handler)
+
+
 ALL_SAMPLES = [
     (name, s)
     for name, key in [(n, n) for n in DATA if n in task_names()] + [("mmmu_pro", "mmmu_pro_vision")]
@@ -436,6 +479,16 @@ ALL_SAMPLES = [
                     ",",
                     "%",
                     "$",
+                    "1e999",
+                    "-1e400",
+                    "nan",
+                    "\\infty",
+                    "10^{10^{10}}",
+                    "Answer:",
+                    "the answer is",
+                    "\\text{",
+                    "\x00",
+                    "\ud800",
                 ]
             ),
             max_size=40,
@@ -443,9 +496,39 @@ ALL_SAMPLES = [
     ),
 )
 def test_scoring_never_raises(index, response):
+    """Never raises, and never by swallowing an error: a guard's warning ("scoring failed", "grading
+    failed") means a bug that counted an answer wrong, so none may be logged."""
     name, sample = ALL_SAMPLES[index]
-    row = score_response(get_task(name), sample, response)
+    with warnings_logged("srpo") as logged:
+        row = score_response(get_task(name), sample, response)
     assert isinstance(row["correct"], bool) and isinstance(row["first_correct"], bool)
+    assert not logged, [r.getMessage() for r in logged]
+
+
+HOSTILE_RESPONSES = [
+    "a" * 1_000_000,
+    "<answer>" * 100_000,
+    "\\boxed{" * 100_000,
+    "{" * 200_000 + "1" + "}" * 200_000,
+    "The answer is " * 70_000,
+    "(A) " * 250_000,
+    "1/" * 300_000 + "1",
+    "Answer: " + "9" * 1_000_000,
+    "<think>" + "x " * 400_000 + "</think><answer>" + "\\frac{" * 5_000 + "</answer>",
+    "So the final answer is " + "\\boxed{1}, " * 80_000,
+]
+
+
+@pytest.mark.timeout(120)  # a hang guard, not a timing target: these finish in well under a second each
+@pytest.mark.parametrize("name", task_names())
+def test_every_task_reads_megabyte_responses(name):
+    task = get_task(name)
+    sample = next((s for n, s in ALL_SAMPLES if n == name), ALL_SAMPLES[-1][1])  # math: any row
+    for response in HOSTILE_RESPONSES:
+        with warnings_logged("srpo") as logged:
+            row = score_response(task, sample, response)
+        assert isinstance(row["correct"], bool)
+        assert not logged, (response[:30], [r.getMessage() for r in logged])
 
 
 def test_benchmarks_command_lists_the_registry():

@@ -1,6 +1,6 @@
 """What every `srpo` command does with a failure: one message a user can act on, and one exit-code policy.
 
-Exit codes (the README's "Errors and exit codes" table says the same):
+Exit codes (docs/errors.md says the same, for users):
 
 | code | meaning |
 |---|---|
@@ -74,10 +74,14 @@ def describe_os_error(e: OSError) -> str:
         return (
             f"{where}no space left on the device; free some space (or choose another output folder) and rerun"
         )
+    if e.errno == errno.EFBIG:
+        return f"{where}the file grew past the size this process may write (ulimit -f); raise the limit and rerun"
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{where}permission denied; choose a folder you can write to, or fix its permissions"
     if e.errno == errno.EISDIR:
         return f"{where}is a folder, not a file; give a file path"
+    if e.errno == errno.EEXIST and isinstance(e, FileExistsError):  # mkdir of a folder over a file
+        return f"{where}is a file, not a folder; fix the path"
     if e.errno == errno.ENOTDIR:
         return f"{where}a part of this path is a file, not a folder; fix the path"
     if e.errno == errno.ENOENT:

@@ -9,11 +9,14 @@ file is compacted so that, after a run finishes, every id is in exactly one of t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from srpo.errors import UserError
 
 
 def errors_path_for(output: str | os.PathLike) -> Path:
@@ -24,7 +27,8 @@ def errors_path_for(output: str | os.PathLike) -> Path:
 
 
 def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
-    """Complete JSON lines of a journal file; a torn last line (no newline, bad JSON) is skipped."""
+    """The JSON objects on complete lines of a journal file; a torn last line (no newline, bad JSON) and any
+    line that is not a JSON object (a hand edit) are skipped."""
     p = Path(path)
     if not p.exists():
         return
@@ -36,9 +40,11 @@ def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
             if not line:
                 continue
             try:
-                yield json.loads(line)
+                row = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if isinstance(row, dict):
+                yield row
 
 
 class Journal:
@@ -58,6 +64,8 @@ class Journal:
         self.errors_path = errors_path_for(self.path)
         self.key = key
         self.fsync = fsync
+        require_file_path(self.path)
+        require_file_path(self.errors_path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(self.path)
         _cut_torn_tail(self.errors_path)
@@ -74,7 +82,11 @@ class Journal:
         was since fixed (or removed) does not linger."""
         self._failed_now: set[str] = set()
         self._out = self.path.open("a", encoding="utf-8")
-        self._err = self.errors_path.open("a", encoding="utf-8")
+        try:
+            self._err = self.errors_path.open("a", encoding="utf-8")
+        except BaseException:
+            self._out.close()  # the journal never opened: leave no handle behind
+            raise
 
     def write(self, record: dict[str, Any]) -> None:
         """Append one finished record (it must carry the key)."""
@@ -90,18 +102,29 @@ class Journal:
         self.failed += 1
 
     def _append(self, f, record: dict[str, Any]) -> None:
-        f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        f.flush()
-        if self.fsync:
-            os.fsync(f.fileno())
+        line = json.dumps(record, ensure_ascii=False)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a model or a bad decode: keep it, escaped
+            line = json.dumps(record, ensure_ascii=True)
+        try:
+            f.write(line + "\n")
+            f.flush()
+            if self.fsync:
+                os.fsync(f.fileno())
+        except OSError as e:  # a full disk: the message names the file (the record is not counted done)
+            e.filename = e.filename or f.name
+            raise
 
     def close(self) -> None:
         """Close both files and compact the errors file: the last error per id, none for done ids, and — after
         a complete session — none for ids that did not fail in it."""
         if self._out.closed:
             return
-        self._out.close()
-        self._err.close()
+        for f in (self._out, self._err):
+            # a write that failed has already raised; its unflushed tail is a torn line the rerun cuts
+            with contextlib.suppress(OSError):
+                f.close()
         compact_errors(
             self.errors_path, self.done, self.key, only=self._failed_now if self.complete else None
         )
@@ -134,6 +157,15 @@ def compact_errors(errors_path: Path, done: set[str], key: str = "id", only: set
         errors_path.unlink(missing_ok=True)
 
 
+def require_file_path(path: Path) -> None:
+    """UserError unless `path` is a regular file or does not exist yet: an output is never a folder, and a
+    device or pipe (e.g. /dev/null) is never truncated, renamed over or journaled into."""
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file; give a file path such as {path / 'out.jsonl'}")
+    if path.exists() and not path.is_file():
+        raise UserError(f"{path}: is not a regular file (a device or pipe); give a file path")
+
+
 def _cut_torn_tail(path: Path) -> None:
     """Truncate a file back to its last newline (a killed writer may leave half a line)."""
     if not path.exists():
@@ -160,18 +192,25 @@ def _cut_torn_tail(path: Path) -> None:
         f.truncate(0)
 
 
-def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> Path:
-    """Write `rows` as JSONL to a temporary file beside `path` and rename it into place: readers see the old
-    file or the whole new one, never half. On any failure the temporary file is removed."""
+@contextlib.contextmanager
+def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
+    """A temporary path beside `path` to write the whole file to; renamed into place when the block ends
+    without error, removed when it fails. Readers see the old file or the whole new one, never half."""
     p = Path(path)
+    require_file_path(p)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(p.name + ".tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        yield tmp
         os.replace(tmp, p)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return p
+
+
+def write_jsonl_atomic(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> Path:
+    """Write `rows` as JSONL, atomically (`replaced_atomically`)."""
+    with replaced_atomically(path) as tmp, tmp.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return Path(path)

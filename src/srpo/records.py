@@ -26,7 +26,7 @@ class RecordProblem(ValueError):
 
 def _need(d: dict[str, Any], key: str, types: type | tuple[type, ...], what: str) -> Any:
     if key not in d or d[key] is None:
-        raise RecordProblem(f"no {what} (`{key}`)")
+        raise RecordProblem(f"missing {what} (`{key}`)")
     if not isinstance(d[key], types):
         raise RecordProblem(f"`{key}` must be {what}, got {type(d[key]).__name__}")
     return d[key]
@@ -61,6 +61,9 @@ class Attempt:
         correct = d.get("correct")
         if correct is not None and not isinstance(correct, bool):
             raise RecordProblem("`correct` must be true, false or null")
+        tokens = d.get("completion_tokens") or 0
+        if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
+            raise RecordProblem("`completion_tokens` must be a non-negative integer")
         return cls(
             text=str(d.get("text") or ""),
             think=str(d.get("think") or ""),
@@ -69,7 +72,7 @@ class Attempt:
             correct=correct,
             format_ok=bool(d.get("format_ok")),
             finish_reason=d.get("finish_reason"),
-            completion_tokens=int(d.get("completion_tokens") or 0),
+            completion_tokens=tokens,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,8 +115,10 @@ class AnswerRecord:
         if not attempts:
             raise RecordProblem("`attempts` is empty")
         rate = d.get("pass_rate")
-        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
-            raise RecordProblem("`pass_rate` must be a number or null")
+        if rate is not None and (
+            isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0
+        ):
+            raise RecordProblem("`pass_rate` must be a number from 0 to 1, or null")
         return cls(
             id=str(_need(d, "id", (str, int), "an id")),
             sample=sample,
@@ -208,13 +213,18 @@ class SFTRow:
         images = d.get("images") or []
         if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
             raise RecordProblem("`images` must be a list of paths or URLs")
+        choices = d.get("choices")
+        if choices is not None and not (
+            isinstance(choices, list) and all(isinstance(c, str) for c in choices)
+        ):
+            raise RecordProblem("`choices` must be a list of option texts, or null")
         return cls(
             id=str(_need(d, "id", (str, int), "an id")),
             messages=messages,
             images=list(images),
             image_root=d.get("image_root"),
             answer=str(d.get("answer") or ""),
-            choices=list(d["choices"]) if d.get("choices") else None,
+            choices=list(choices) if choices else None,
             first_correct=bool(d.get("first_correct")),
             first_format_ok=bool(d.get("first_format_ok")),
         )
@@ -328,7 +338,7 @@ def read_records(
             stats.torn += 1
             continue
         if isinstance(item, RecordProblem):
-            message = f"{path}:{n}: not a {cls.kind} record: {item}"
+            message = f"{path}:{n}: not a valid {cls.kind} record: {item}"
             if not skip_bad:
                 raise DataError(f"{message}; fix or remove the line, or pass --skip-bad")
             stats.skipped += 1

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 TAG_NAMES = ("think", "answer", "reflection")
 FIVE_BLOCKS = ("think", "answer", "reflection", "think", "answer")
+TWO_BLOCKS = ("think", "answer")
 _TAG = re.compile(r"<(/?)(think|answer|reflection)>")
 MAX_TAGS = 4096
 """Tags read per response. Each tag is at least one token, so any response of up to 4,096 tokens (the paper
@@ -82,6 +83,16 @@ class ParsedResponse:
     def is_five_block(self) -> bool:
         """Exactly think, answer, reflection, think, answer; each non-empty; nothing else around them."""
         return self.clean and self.kinds == FIVE_BLOCKS and all(b.content.strip() for b in self.blocks)
+
+    @property
+    def is_two_block(self) -> bool:
+        """Exactly think then answer (the plain, one-attempt format); each non-empty; nothing around them."""
+        return self.clean and self.kinds == TWO_BLOCKS and all(b.content.strip() for b in self.blocks)
+
+    def follows(self, prompt_style: str) -> bool:
+        """Whether the response has the shape its prompt asked for: five blocks for "reflection", think
+        then answer for any other (plain) prompt. The one format rule of curation, reward and eval."""
+        return self.is_five_block if prompt_style == "reflection" else self.is_two_block
 
 
 def parse_response(text: str, max_tags: int = MAX_TAGS) -> ParsedResponse:

@@ -16,7 +16,7 @@ input order)::
                                              # the whole response)
                    "correct": bool | None,   # the task's verdict (srpo.tasks: the reward's and eval's
                                              # judge); None when the gold could not be isolated
-                   "format_ok": bool,        # exactly one <think> then one <answer> block
+                   "format_ok": bool,        # exactly one non-empty <think> then one <answer> block
                    "finish_reason": str | None, "completion_tokens": int}, ...],
      "pass_rate": float | None}              # correct attempts / K (None: not graded)
 
@@ -86,7 +86,7 @@ def grade_attempt(text: str, sample: Sample, task: Task | None = None) -> Attemp
         pred=verdict.extraction,
         # the reader could not isolate the gold from its sentence: never graded against it
         correct=None if sample.meta.get(GOLD_UNCLEAR) else verdict.correct,
-        format_ok=parsed.clean and parsed.kinds == ("think", "answer"),
+        format_ok=parsed.is_two_block,
     )
 
 

@@ -168,11 +168,6 @@ def build(
         except ImageError:
             report.dropped["image missing or outside the image root"] += 1
             continue
-        key = _dedup_key(sample.question, images)
-        if key in seen:
-            report.dropped["duplicate (same image and question)"] += 1
-            continue
-        seen.add(key)
         if not first_attempt_blocks(record.attempts[reflection.attempt])[0]:
             report.dropped["empty first attempt"] += 1
             continue
@@ -180,6 +175,11 @@ def build(
         if len(row.text_of("assistant")) > max_chars:
             report.dropped[f"longer than {max_chars} characters"] += 1
             continue
+        key = _dedup_key(sample.question, images)  # only a kept row makes later copies duplicates
+        if key in seen:
+            report.dropped["duplicate (same image and question)"] += 1
+            continue
+        seen.add(key)
         pools[row.first_correct].append(row)
 
     chosen = _mix(pools[True], pools[False], correct_ratio, max_samples, random.Random(seed), report)

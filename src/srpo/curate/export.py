@@ -13,20 +13,21 @@ Formats (files written into `--output DIR`):
 - `trl`: `{name}.parquet` or `.jsonl`. SFT rows: `{"id", "messages", "images"}` exactly as `build` wrote
   them. Prompts: `{"id", "prompt": [{"role": "system", "content": [{"type": "text", "text": str}]},
   {"role": "user", "content": [{"type": "image"}, ..., {"type": "text", "text": str}]}], "images": [abs path, ...], "answer": str,
-  "choices": [str], "data_source": str}` (choices: empty list when none). Images are paths; load them with
-  `srpo.data.images`.
+  "choices": [str], "data_source": str, "question": str, "meta": str (JSON)}` (choices: empty list when
+  none). Images are paths; load them with `srpo.data.images`.
 - `verl`: `{name}.parquet` with `data_source` (the task that judges the answers, `srpo.tasks`), `prompt`
   (chat list; user content "<image>"×n + text),
   `images` ([{"bytes", "path"}], embedded), `ability`, `reward_model` ({"style": "rule", "ground_truth"}),
-  `extra_info` ({"id", "index", "question", "choices"}).
-- `easyr1`: `{name}.parquet` with `problem` ("<image>"×n + text), `answer`, `images` ([{"bytes", "path"}]),
-  `data_source`.
+  `extra_info` ({"id", "index", "question", "choices", "meta" (JSON)}).
+- `easyr1`: `{name}.parquet` with `problem` ("<image>"×n + text), `answer` (a JSON label: EasyR1 hands the
+  reward nothing else), `images` ([{"bytes", "path"}]), `data_source`.
 - `openrlhf`: `{name}.jsonl` with `message` (a JSON string of the chat list; images as
-  `{"type": "image", "image": "file:///abs/path"}`) and `answer` (the gold; a JSON label
-  `{"answer", "choices", "task"}` when the question has options or a task other than the default).
+  `{"type": "image", "image": "file:///abs/path"}`) and `answer` (a JSON label, as for EasyR1).
 
-The user text of a prompt is its task's prompt (`srpo.tasks`, named by `meta.data_source`), exactly what the
-reward, evaluation and curation ask.
+The JSON label is `{"answer", "choices", "question", "task", "meta"}`: the gold and everything the task's
+judge reads (`srpo.reward.reference.reference_of` reads every layout back), so the reward judges each answer
+exactly as curation did. The user text of a prompt is its task's prompt (`srpo.tasks`, named by
+`meta.data_source`), what curation asked and evaluation asks.
 """
 
 from __future__ import annotations
@@ -50,12 +51,15 @@ from srpo.data.images import (
     resolved_refs,
 )
 from srpo.data.readers import read_samples
-from srpo.journal import iter_jsonl
+from srpo.errors import refuse_overwrite
+from srpo.journal import iter_jsonl, replaced_atomically
 from srpo.records import SFTRow, read_records
 from srpo.response import REFLECTION_SYSTEM_PROMPT
 from srpo.tasks import task_for
 
 EXPORT_FORMATS = ("llamafactory", "trl", "verl", "easyr1", "openrlhf")
+_NOT_FOR_THE_JUDGE = ("image_root", "pass_rate", "attempts", "data_source")
+"""`meta` keys that say where a sample came from, not how to judge it (left out of exported labels)."""
 _BATCH = 512
 
 
@@ -71,8 +75,24 @@ class Item:
     answer: str
     choices: list[str] | None
     task: str = "math"
+    """The spec of the task that judges the answers (`srpo.tasks`), written as each row's `data_source`."""
+    question: str = ""
+    """The raw question (the default task reads options written into it)."""
+    meta: dict[str, Any] | None = None
+    """What the task's judge reads from the sample (MathVista's answer type, OlympiadBench's tolerance, …)."""
     target: str | None = None
     row: SFTRow | None = None
+
+    def label(self) -> dict[str, Any]:
+        """Everything the reward needs to judge as curation did, as one JSON-ready object
+        (`srpo.reward.reference.reference_of` reads it back)."""
+        return {
+            "answer": self.answer,
+            "choices": self.choices or [],
+            "question": self.question,
+            "task": self.task,
+            "meta": self.meta or {},
+        }
 
 
 def _is_sft_file(path: Path) -> bool:
@@ -108,7 +128,16 @@ def read_items(path: str | os.PathLike, image_root: str | os.PathLike | None = N
             raise ImageError(f"{p}: record {s.id}: {e}; fix the image or remove the record") from None
         task = task_for(s.meta.get("data_source"))
         yield Item(
-            s.id, REFLECTION_SYSTEM_PROMPT, task.prompt(s), images, str(root), s.answer, s.choices, task.name
+            s.id,
+            REFLECTION_SYSTEM_PROMPT,
+            task.prompt(s),
+            images,
+            str(root),
+            s.answer,
+            s.choices,
+            task.spec,
+            s.question,
+            {k: v for k, v in s.meta.items() if k not in _NOT_FOR_THE_JUDGE},
         )
 
 
@@ -127,6 +156,7 @@ def export(
     if file_format not in ("parquet", "jsonl"):
         raise ValueError(f"--file-format must be parquet or jsonl, got {file_format!r}")
     out = Path(output)
+    refuse_overwrite(out / f"{name}{_suffix(format, file_format)}", input=input)
     out.mkdir(parents=True, exist_ok=True)
     items = read_items(input, image_root)
     if format == "llamafactory":
@@ -145,6 +175,15 @@ def export(
     if format == "verl":
         return _write_parquet(out / f"{name}.parquet", (_verl_row(i, n) for n, i in enumerate(items)), "verl")
     return _write_parquet(out / f"{name}.parquet", (_easyr1_row(i) for i in items), "easyr1")
+
+
+def _suffix(format: str, file_format: str) -> str:
+    """The extension of the main file `export` writes for a format."""
+    if format == "llamafactory":
+        return ".json"
+    if format == "openrlhf" or (format == "trl" and file_format == "jsonl"):
+        return ".jsonl"
+    return ".parquet"
 
 
 def _chain(first: dict, rest: Iterator[dict]) -> Iterator[dict]:
@@ -184,7 +223,7 @@ def _local_file(ref: str, item: Item, out: Path) -> Path:
 
 def _llamafactory(items: Iterator[Item], out: Path, name: str) -> Path:
     path = out / f"{name}.json"
-    with path.open("w", encoding="utf-8") as f:
+    with replaced_atomically(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         f.write("[\n")
         for n, item in enumerate(items):
             if item.target is None:
@@ -232,6 +271,8 @@ def _trl_row(item: Item) -> dict[str, Any]:
         "answer": item.answer,
         "choices": item.choices or [],
         "data_source": item.task,
+        "question": item.question,
+        "meta": json.dumps(item.meta or {}, ensure_ascii=False, sort_keys=True),
     }
 
 
@@ -248,16 +289,18 @@ def _verl_row(item: Item, index: int) -> dict[str, Any]:
         "extra_info": {
             "id": item.id,
             "index": index,
-            "question": item.user_text,
+            "question": item.question,
             "choices": item.choices or [],
+            "meta": json.dumps(item.meta or {}, ensure_ascii=False, sort_keys=True),
         },
     }
 
 
 def _easyr1_row(item: Item) -> dict[str, Any]:
+    # EasyR1 hands the reward only `ground_truth` (this `answer`): the whole label travels in it, as JSON
     return {
         "problem": _placeholders(item),
-        "answer": item.answer,
+        "answer": json.dumps(item.label(), ensure_ascii=False),
         "images": _embedded(item),
         "data_source": item.task,
     }
@@ -269,19 +312,17 @@ def _openrlhf_row(item: Item, out: Path) -> dict[str, Any]:
     ]
     content.append({"type": "text", "text": item.user_text})
     message = [{"role": "system", "content": item.system}, {"role": "user", "content": content}]
-    label = {"answer": item.answer, "choices": item.choices or [], "task": item.task}
+    # OpenRLHF hands the reward only the label (this `answer`): the whole label travels in it, as JSON
     return {
         "message": json.dumps(message, ensure_ascii=False),
-        "answer": json.dumps(label, ensure_ascii=False),
+        "answer": json.dumps(item.label(), ensure_ascii=False),
     }
 
 
 def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> Path:
-    tmp = Path(str(path) + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with replaced_atomically(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(row, ensure_ascii=False, default=_b64) + "\n")
-    os.replace(tmp, path)
     return path
 
 
@@ -312,6 +353,8 @@ def _schemas() -> dict[str, Any]:
             ("answer", pa.string()),
             ("choices", pa.list_(pa.string())),
             ("data_source", pa.string()),
+            ("question", pa.string()),
+            ("meta", pa.string()),
         ]
     )
     _IMAGE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
@@ -330,6 +373,7 @@ def _schemas() -> dict[str, Any]:
                         ("index", pa.int64()),
                         ("question", pa.string()),
                         ("choices", pa.list_(pa.string())),
+                        ("meta", pa.string()),
                     ]
                 ),
             ),
@@ -351,8 +395,7 @@ def _write_parquet(path: Path, rows: Iterator[dict[str, Any]], layout: str) -> P
     import pyarrow.parquet as pq
 
     schema = _schemas()[layout]
-    tmp = Path(str(path) + ".tmp")
-    with pq.ParquetWriter(tmp, schema) as writer:
+    with replaced_atomically(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         batch: list[dict[str, Any]] = []
         for row in rows:
             batch.append(row)
@@ -361,5 +404,4 @@ def _write_parquet(path: Path, rows: Iterator[dict[str, Any]], layout: str) -> P
                 batch = []
         if batch:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-    os.replace(tmp, path)
     return path

@@ -139,6 +139,21 @@ def _iter_jsonl(p: Path) -> Iterator[RawRow]:
                 yield RawRow(loc, DataError(f"{loc}: unreadable JSON ({e}); fix or remove the line"))
 
 
+def jsonl_objects(path: str | os.PathLike, what: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(location "FILE:LINE", object) for every non-empty line of a JSONL file whose lines are `what` (e.g.
+    "a generation with 'id' and 'response'"); the first line that is not valid UTF-8, not JSON or not an
+    object raises DataError naming it."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such file")
+    for raw in _iter_jsonl(p):
+        if isinstance(raw.row, DataError):
+            raise raw.row
+        if not isinstance(raw.row, dict):
+            raise DataError(f"{raw.location}: expected a JSON object ({what}), got {type(raw.row).__name__}")
+        yield raw.location, raw.row
+
+
 # ------------------------------------------------------------------------------------------------- JSON
 
 

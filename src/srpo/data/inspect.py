@@ -8,7 +8,6 @@ neither a partial output nor a temporary file.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from srpo.data.formats import GOLD_RULE, GOLD_UNCLEAR, GOLD_UNCLEAR_REASON, look
 from srpo.data.readers import ReadStats, read_samples
 from srpo.data.sample import ImageBytes, Sample
 from srpo.errors import UserError
+from srpo.journal import write_jsonl_atomic
 
 FIELD_CHARS = 240
 """Longer question / rationale texts are cut to this many characters in the listing."""
@@ -110,14 +110,6 @@ def convert_samples(source: str | os.PathLike, output: str | os.PathLike, **read
         out.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError as e:
         raise UserError(f"--output {out}: {e.filename} is a file, not a folder; fix the path") from None
-    tmp = out.with_name(out.name + ".tmp")
     stats = ReadStats()
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            for s in read_samples(source, stats=stats, **read_args):
-                f.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_jsonl_atomic(out, (s.to_dict() for s in read_samples(source, stats=stats, **read_args)))
     return stats

@@ -33,11 +33,11 @@ MAX_RESPONSE_CHARS = 6000
 
 def judge_prompt(sample: Sample, text: str) -> str:
     """The extraction prompt for one response."""
-    choices = ""
-    if sample.choices:
-        from srpo.grading import LETTERS
+    from srpo.grading import render_choices
 
-        choices = "Options:\n" + "\n".join(f"{LETTERS[i]}. {c}" for i, c in enumerate(sample.choices)) + "\n"
+    choices = (
+        render_choices(sample.choices).replace("Choices:", "Options:", 1) + "\n" if sample.choices else ""
+    )
     return JUDGE_PROMPT.format(
         question=sample.question.strip() or "(shown in the image)",
         choices=choices,

@@ -14,32 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from srpo.data.files import DataError
-from srpo.tasks import get_task
-
-
-@dataclass(frozen=True)
-class PublishedRow:
-    """One row of a published results file: the response, the official extraction and verdict if stored."""
-
-    id: str
-    response: str
-    extraction: str | None = None
-    verdict: bool | None = None
-
-
-def as_bool(value: Any) -> bool | None:
-    """A stored verdict (True, "True", 1, "1", "Correct") as a bool; None when absent."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return bool(value)
-    return str(value).strip().lower() in ("true", "1", "yes", "correct")
+from srpo.data.sample import Sample
+from srpo.eval.scoring import attempts_of, load_benchmark_samples
+from srpo.tasks import PublishedRow, Task, get_task
 
 
 def score_official(
@@ -48,8 +28,6 @@ def score_official(
     """Accuracy of a published results file: as published (its verdicts), as srpo scores the official
     extraction, and as srpo reads the raw responses; with the agreement of each with the published
     verdicts. Raises DataError for ids missing from the benchmark data."""
-    from srpo.eval.scoring import load_benchmark_samples
-
     task = get_task(benchmark)
     samples = load_benchmark_samples(task, data, images=False)
     rows = list(_limited(task.read_results(results), limit))
@@ -63,7 +41,7 @@ def score_official(
         )
     out: dict[str, Any] = {"benchmark": task.name, "results": str(results), "n": len(rows)}
     published = [r.verdict for r in rows if r.verdict is not None]
-    raw = [task.judge(r.response, samples[r.id], block=False).correct for r in rows]
+    raw = [_judge_raw(task, r.response, samples[r.id]) for r in rows]
     out["published_accuracy"] = sum(published) / len(published) if len(published) == len(rows) else None
     out["raw_accuracy"] = sum(raw) / len(rows)
     with_extraction = [r for r in rows if r.extraction is not None]
@@ -81,6 +59,13 @@ def score_official(
             else None
         )
     return out
+
+
+def _judge_raw(task: Task, response: str, sample: Sample) -> bool:
+    """The raw response judged as `srpo eval score` judges it: the last answer block when the response has
+    `<answer>` blocks (an srpo model's output in the official layout), else the whole response."""
+    attempts = attempts_of(response)
+    return task.judge(attempts.final, sample, block=attempts.answers > 0).correct
 
 
 def _limited(rows: Iterator[PublishedRow], limit: int | None) -> Iterator[PublishedRow]:

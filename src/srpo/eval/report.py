@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srpo.data.files import DataError
+from srpo.data.files import DataError, jsonl_objects
 from srpo.eval.metrics import TRANSITION_LABELS, TRANSITIONS, compute_metrics
-from srpo.journal import iter_jsonl
 
 
 @dataclass
@@ -49,7 +48,14 @@ def load_run(path: str | os.PathLike, label: str | None = None) -> Run:
         raise DataError(f"{p}: no such run folder or scores file")
     if not scores.is_file():
         raise DataError(f"{p}: no scores.jsonl; run `srpo eval run` (or `srpo eval score`) first")
-    rows = list(iter_jsonl(scores))
+    rows = []
+    for location, row in jsonl_objects(scores, "a scored line from `srpo eval score`"):
+        if "id" not in row or not isinstance(row.get("correct"), bool):
+            raise DataError(
+                f"{location}: not a scored line (it needs 'id' and a true/false 'correct'); give the "
+                "scores.jsonl that `srpo eval score` or `srpo eval run` writes"
+            )
+        rows.append(row)
     if not rows:
         raise DataError(f"{scores}: no scored lines")
     groups = list(rows[0].get("groups") or {})

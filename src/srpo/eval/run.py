@@ -36,9 +36,8 @@ from srpo.eval.scoring import (
     load_benchmark_samples,
     score_all,
     tokenizer_token_counter,
-    write_jsonl,
 )
-from srpo.journal import Journal, iter_jsonl
+from srpo.journal import Journal, iter_jsonl, write_jsonl_atomic
 from srpo.llm.settings import LLMSettings
 from srpo.response import ATTEMPT_SYSTEM_PROMPT, REFLECTION_SYSTEM_PROMPT
 from srpo.tasks import Task, get_task
@@ -249,7 +248,7 @@ def run_eval(
         judge=judge,
         source=str(gens_path),
     )
-    write_jsonl(out / "scores.jsonl", rows)
+    write_jsonl_atomic(out / "scores.jsonl", rows)
     metrics = compute_metrics(rows)
     metrics["failed"] = len(failed)
     metrics["missing"] = len(samples) - len(rows)

@@ -11,16 +11,18 @@ optional `first_extraction`), and writes one scored line per generation.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srpo.data.files import DataError
+from srpo.data.files import DataError, jsonl_objects
 from srpo.data.sample import Sample
 from srpo.errors import refuse_overwrite
+from srpo.journal import write_jsonl_atomic
+from srpo.records import ScoreRow
 from srpo.response import parse_response
 from srpo.tasks import Task, get_task
 
@@ -28,13 +30,6 @@ PROMPT_STYLES = ("reflection", "plain")
 TokenCounter = Callable[[str], int]
 JudgeFn = Callable[[list[tuple[Sample, str]]], list[str | None]]
 """Given (sample, answer text) pairs the rules could not read, the extracted answers (None: none)."""
-
-
-def approx_token_count(text: str) -> int:
-    """The reward's tokenizer-free count (`srpo.reward.tokens.approx_token_count`: UTF-8 bytes / 4)."""
-    from srpo.reward.tokens import approx_token_count as reward_count
-
-    return reward_count(text)
 
 
 def default_token_count(text: str) -> int:
@@ -74,12 +69,7 @@ def attempts_of(response: str) -> Attempts:
 
 def format_ok(response: str, prompt_style: str) -> bool:
     """Reflection prompt: exactly the five blocks. Plain prompt: exactly `<think>` then `<answer>`."""
-    parsed = parse_response(response)
-    if prompt_style == "reflection":
-        return parsed.is_five_block
-    return (
-        parsed.clean and parsed.kinds == ("think", "answer") and all(b.content.strip() for b in parsed.blocks)
-    )
+    return parse_response(response).follows(prompt_style)
 
 
 def reflection_tokens(response: str, count: TokenCounter) -> tuple[int, int]:
@@ -175,23 +165,23 @@ def _scored_line(
     else:
         first, first_x = final, reading.final
     refl, after = reflection_tokens(response, count_tokens)
-    return {
-        "id": sample.id,
-        "prediction": final.prediction,
-        "correct": final.correct,
-        "first_prediction": first.prediction,
-        "first_correct": first.correct,
-        "answer": sample.answer,
-        "extraction": reading.final,
-        "extracted_by": reading.final_by,
-        "first_extraction": first_x,
-        "attempts": att.answers,
-        "format_ok": format_ok(response, prompt_style),
-        "response_tokens": count_tokens(response),
-        "reflection_tokens": refl,
-        "tokens_after_first_answer": after,
-        "groups": {k: _group_value(sample.meta.get(k)) for k in task.groups},
-    }
+    return ScoreRow(
+        id=sample.id,
+        prediction=final.prediction,
+        correct=final.correct,
+        first_prediction=first.prediction,
+        first_correct=first.correct,
+        answer=sample.answer,
+        extraction=reading.final,
+        extracted_by=reading.final_by,
+        first_extraction=first_x,
+        attempts=att.answers,
+        format_ok=format_ok(response, prompt_style),
+        response_tokens=count_tokens(response),
+        reflection_tokens=refl,
+        tokens_after_first_answer=after,
+        groups={k: _group_value(sample.meta.get(k)) for k in task.groups},
+    ).to_dict()
 
 
 def _group_value(value: Any) -> str:
@@ -215,14 +205,19 @@ def score_all(
     is still unread. Unknown ids raise DataError."""
     readings: list[Reading] = []
     unknown: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n, gen in enumerate(generations, 1):
         if "id" not in gen or not isinstance(gen.get("response"), str):
-            raise DataError(f"{source}: line {n}: a generation needs 'id' and a string 'response'")
+            raise DataError(f"{source}: generation {n}: needs 'id' and a string 'response'")
         rid = str(gen["id"])
         if rid in seen:
-            continue  # a repeated id: the first line counts
-        seen.add(rid)
+            if seen[rid] != gen["response"]:  # which one to score is the user's call, never a silent pick
+                raise DataError(
+                    f"{source}: id {rid!r} has two different responses (generations {n} and an earlier one); "
+                    "keep one line per id"
+                )
+            continue  # the same line twice (e.g. concatenated shards that overlap) scores once
+        seen[rid] = gen["response"]
         sample = samples.get(rid)
         if sample is None:
             unknown.append(rid)
@@ -236,17 +231,21 @@ def score_all(
             f"{', '.join(unknown[:5])}); check --benchmark and --data"
         )
     if judge is not None:
-        _apply_judge(readings, judge)
+        _apply_judge(task, readings, judge)
     for reading in readings:
         _finish_reading(task, reading)
     return [_scored_line(task, r, prompt_style, count_tokens) for r in readings]
 
 
-def _apply_judge(readings: list[Reading], judge: JudgeFn) -> None:
+def _apply_judge(task: Task, readings: list[Reading], judge: JudgeFn) -> None:
     asks = [(r, which, text) for r in readings for which, text in r.texts()]
     if not asks:
         return
-    answers = judge([(r.sample, text) for r, _, text in asks])
+    # The judge reads the question the task gives it (MathVerse: `question_for_eval`, the full question).
+    asked = [
+        (dataclasses.replace(r.sample, question=task.judge_question(r.sample)), text) for r, _, text in asks
+    ]
+    answers = judge(asked)
     for (reading, which, _), answer in zip(asks, answers, strict=True):
         reading.set(which, answer, "judge")
 
@@ -319,7 +318,7 @@ def score_generations(
     )
     if not allow_partial:
         rows += missing_rows(bench, samples, {r["id"] for r in rows})
-    write_jsonl(output, rows)
+    write_jsonl_atomic(output, rows)
     return rows
 
 
@@ -335,25 +334,7 @@ def missing_rows(task: Task, samples: dict[str, Sample], scored: set[str]) -> li
 
 
 def _read_generations(path: Path) -> Iterable[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}:{n}: invalid JSON ({e.msg}); fix or remove the line") from None
-            if not isinstance(row, dict):
-                raise DataError(f"{path}:{n}: expected a JSON object with 'id' and 'response'")
-            yield row
-
-
-def write_jsonl(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> None:
-    """Write rows atomically (a temporary file renamed into place)."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, p)
+    for location, row in jsonl_objects(path, "a generation with 'id' and 'response'"):
+        if "id" not in row or not isinstance(row.get("response"), str):
+            raise DataError(f"{location}: a generation needs 'id' and a string 'response'")
+        yield row

@@ -97,8 +97,3 @@ def strip_boxed(text: str) -> str:
         return ""
     inner = last_boxed(text)
     return (inner if inner is not None else text).strip()
-
-
-def has_box(text: str) -> bool:
-    """Whether `text` holds a closed box."""
-    return last_boxed(text) is not None

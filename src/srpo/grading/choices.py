@@ -7,6 +7,7 @@ and the nearest option by edit distance.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -79,8 +80,20 @@ def options(choices: Choices | None) -> tuple[tuple[str, str], ...]:
 
 
 _INLINE_OPTION = re.compile(
-    r"(?:^|\n|\s)\(?([A-H])\)?\s*[:：.．、)]\s*([^\n]*?)(?=\s+\(?[A-H]\)?\s*[:：.．、)]\s|\n|$)"
+    r"(?:^|\n|\s)\(?([A-H])\)?[ \t]{0,3}[:：.．、)][ \t]{0,3}([^\n]{0,300}?)"
+    r"(?=[ \t]{1,8}\(?[A-H]\)?[ \t]{0,3}[:：.．、)]\s|\n|$)"
 )
+"""An option written into a question; every repeat is bounded, so a long run of spaces costs linear time."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _options_in_text(question: str) -> tuple[tuple[str, str], ...]:
+    found: dict[str, str] = {}
+    for m in _INLINE_OPTION.finditer(question[:20000]):
+        letter = m.group(1)
+        if letter == LETTERS[len(found)] and m.group(2).strip():
+            found[letter] = m.group(2).strip()
+    return tuple(found.items()) if len(found) >= 2 else ()
 
 
 def options_in_text(question: str) -> dict[str, str]:
@@ -88,14 +101,9 @@ def options_in_text(question: str) -> dict[str, str]:
 
     Only a run of consecutive letters from A counts, so stray capitals in the question are not options.
     """
-    found: dict[str, str] = {}
     if not isinstance(question, str):
-        return found
-    for m in _INLINE_OPTION.finditer(question):
-        letter = m.group(1)
-        if letter == LETTERS[len(found)] and m.group(2).strip():
-            found[letter] = m.group(2).strip()
-    return found if len(found) >= 2 else {}
+        return {}
+    return dict(_options_in_text(question))  # cached: the K completions of a prompt share one question
 
 
 def render_choices(choices: Sequence[str] | None, style: str = "A. ") -> str:

@@ -16,13 +16,12 @@ from fractions import Fraction
 from srpo.grading.choices import Choices, letter_parts, options
 from srpo.grading.expressions import collections_equal, numerically_equal
 from srpo.grading.mathverify import math_verify_equal, mv_parse
-from srpo.grading.normalize import MAX_ANSWER_CHARS, compact, normalize_answer, squash
+from srpo.grading.normalize import MAX_ANSWER_CHARS, compact, is_prose, normalize_answer, squash
 from srpo.grading.numbers import numbers_equal, parse_number
 
 logger = logging.getLogger(__name__)
 
 _PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z ,'-]*")
-_PROSE = re.compile(r"[A-Za-z]{3,}[ ,]+[A-Za-z]{3,}")
 
 
 def values_equal(p: str, g: str) -> bool:
@@ -34,7 +33,7 @@ def values_equal(p: str, g: str) -> bool:
     pn, gn = parse_number(p), parse_number(g)
     if pn is not None and gn is not None:
         return numbers_equal(pn, gn)
-    if "\\" not in p and _PROSE.search(p):
+    if is_prose(p):
         return False  # a sentence is not a formula
     for cheap_check in (numerically_equal, collections_equal):
         decided = cheap_check(p, g)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from srpo.grading.boxed import last_boxed
+from srpo.grading.normalize import is_prose
 
 TAIL_CHARS = 20000
 """Phrase patterns ("the answer is …", last number) look at this many trailing characters only."""
@@ -35,11 +36,11 @@ _LEADING_PHRASE = re.compile(
 _LETTER_ALONE = re.compile(r"\(?([A-Za-z])\)?[.:]?")
 _PAREN_LETTER = re.compile(r"\(([A-J])\)")
 _NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
-_PROSE = re.compile(r"[A-Za-z]{3,}[ ,]+[A-Za-z]{3,}")
 _MARKDOWN = re.compile(r"\*\*|__")
 
 
-def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+def last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The last match of `pattern` in `text`, or None."""
     last = None
     for last in pattern.finditer(text):  # noqa: B007 - we want the last one
         pass
@@ -49,19 +50,18 @@ def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 def _phrase_answer(text: str) -> str | None:
     """The answer stated by the last "answer is (B)" / "Answer: …" phrase in `text`, or None."""
     tail = _MARKDOWN.sub("", text[-TAIL_CHARS:])
-    m = _last_match(_LETTER_PHRASE, tail)
-    if m:
-        return m.group(1)
-    m = _last_match(_ANSWER_PHRASE, tail)
-    if m:
-        found = m.group(1).strip().strip("$").strip()
+    letter, phrase = last_match(_LETTER_PHRASE, tail), last_match(_ANSWER_PHRASE, tail)
+    if letter and (phrase is None or letter.start() >= phrase.start()):  # the later statement wins
+        return letter.group(1)
+    if phrase:
+        found = phrase.group(1).strip().strip("$").strip()
         if found:
             return found
-    return None
+    return letter.group(1) if letter else None
 
 
 def _is_sentence_with_number(s: str) -> bool:
-    return "\\" not in s and bool(_PROSE.search(s)) and any(c.isdigit() for c in s)
+    return is_prose(s) and any(c.isdigit() for c in s)
 
 
 def answer_in_block(text: str) -> str | None:
@@ -96,12 +96,12 @@ def _unmarked_answer(text: str) -> str | None:
     if alone:
         return alone.group(1).upper()
     tail = s[-TAIL_CHARS:]
-    m = _last_match(_PAREN_LETTER, tail)
+    m = last_match(_PAREN_LETTER, tail)
     if m:
         return m.group(1)
     if len(s) <= 50 and not any(c.isspace() for c in s):
         return s
-    m = _last_match(_NUMBER, tail)
+    m = last_match(_NUMBER, tail)
     return m.group() if m else None
 
 

@@ -107,6 +107,15 @@ def compact(normalised: str) -> str:
     return normalised.replace(" ", "")
 
 
+_PROSE = re.compile(r"[A-Za-z]{3,}[ ,]+[A-Za-z]{3,}")
+
+
+def is_prose(text: str) -> bool:
+    """Whether `text` reads as a sentence (two words of three letters or more) rather than a formula: no
+    LaTeX command anywhere. A sentence is never an answer value, only something an answer is read from."""
+    return "\\" not in text and bool(_PROSE.search(text))
+
+
 def same_text(a: str, b: str) -> bool:
     """Equal after unwrapping, lower-casing and collapsing spaces."""
     return squash(unwrap(a).lower()) == squash(unwrap(b).lower())

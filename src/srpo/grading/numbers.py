@@ -23,8 +23,69 @@ _NUMBER_FORMS = [
     re.compile(rf"(?P<a>{_NUM})\s*(?:\\times|\\cdot|\*|x)\s*10\s*\^\s*\{{?\s*(?P<e>[-+]?\d{{1,3}})\s*\}}?"),
     re.compile(rf"(?P<a>{_NUM})[eE](?P<e>[-+]?\d{{1,3}})"),
 ]
-_UNIT_TAIL = re.compile(r"\s*([A-Za-z][A-Za-z./ ]{0,29}?)\s*(?:\^\s*\{?[23]\}?|²|³)?")
+_UNIT_TAIL = re.compile(r"(\s*)([A-Za-z][A-Za-z./ ]{0,29}?)\s*(?:\^\s*\{?[23]\}?|²|³)?")
 _NOT_UNITS = {"pi", "i", "e", "x", "y", "z", "n", "k", "a", "b", "c", "d", "r", "t", "or", "and", "sqrt"}
+UNIT_SYMBOLS = frozenset(
+    [
+        "m",
+        "cm",
+        "mm",
+        "km",
+        "um",
+        "nm",
+        "g",
+        "kg",
+        "mg",
+        "s",
+        "ms",
+        "min",
+        "h",
+        "hr",
+        "l",
+        "ml",
+        "n",
+        "kn",
+        "j",
+        "kj",
+        "w",
+        "kw",
+        "v",
+        "mv",
+        "a",
+        "ma",
+        "hz",
+        "khz",
+        "pa",
+        "kpa",
+        "mol",
+        "k",
+        "rad",
+        "deg",
+        "ft",
+        "in",
+        "yd",
+        "mi",
+        "lb",
+        "oz",
+    ]
+)
+"""Short unit symbols a number may carry with or without a space ("12cm", "5 kg", "9.8 m/s")."""
+
+
+def _is_unit(tail: str, spaced: bool) -> bool:
+    """Whether the letters after a number are a unit ("cm", "m/s", "apples") rather than variables ("2xy",
+    "4 pi r"): symbols from `UNIT_SYMBOLS`, or — after a space — words of three or more letters."""
+    tokens = [t for t in re.split(r"[ ./]+", tail.strip().lower()) if t]
+    if not tokens:
+        return False
+    for t in tokens:
+        if t in UNIT_SYMBOLS:
+            continue
+        if not spaced or len(t) < 3 or t in _NOT_UNITS:
+            return False
+    return True
+
+
 _NOISE = re.compile(r"\\[,;!: ]|\\(?:left|right)(?![A-Za-z])|\\%|\^\s*\{?\s*\\circ\s*\}?|°|\\degree|\\\$")
 
 
@@ -61,7 +122,7 @@ def parse_number(s: str) -> Number | None:
             if percent:
                 continue
             u = _UNIT_TAIL.fullmatch(tail)
-            if not u or u.group(1).strip().lower() in _NOT_UNITS:
+            if not u or not _is_unit(u.group(2), spaced=bool(u.group(1))):
                 continue
         g = m.groupdict()
         try:
@@ -92,7 +153,10 @@ def to_number(text: str | None) -> float | None:
     n = parse_number(s)
     if n is None:
         return None
-    value = float(n.value)
+    try:
+        value = float(n.value)
+    except OverflowError:  # 1e999: exact as a fraction, but not a float
+        return None
     return value if math.isfinite(value) else None
 
 
@@ -100,6 +164,8 @@ def close(a: Fraction | float, b: Fraction | float, rel_tol: float = REL_TOL) ->
     """Equal, or within a relative `rel_tol` of each other."""
     if a == b:
         return True
+    if isinstance(a, Fraction) and isinstance(b, Fraction):  # exact: no float overflow on 1e400
+        return abs(a - b) <= Fraction(rel_tol) * max(abs(a), abs(b))
     return abs(a - b) <= rel_tol * max(abs(a), abs(b))
 
 

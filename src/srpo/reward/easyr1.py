@@ -18,6 +18,7 @@ from typing import Any
 from srpo.reward.config import RewardConfig
 from srpo.reward.reference import reference_of
 from srpo.reward.scoring import score
+from srpo.tasks import DEFAULT_TASK
 
 REWARD_TYPE = "batch"
 REWARD_NAME = "srpo"
@@ -26,7 +27,7 @@ _FIELDS = set(RewardConfig.__dataclass_fields__)
 
 
 def compute_score(
-    reward_inputs: list[dict[str, Any]], preset: str = "paper", **overrides: Any
+    reward_inputs: list[dict[str, Any]], preset: str = "paper", task: str = DEFAULT_TASK, **overrides: Any
 ) -> list[dict[str, float]]:
     """Score a batch: one dict per input with `overall`, `format`, `accuracy`, `reflection`,
     `effectiveness`, `length`, `first_correct`, `final_correct` and 0/1 transition flags."""
@@ -37,8 +38,10 @@ def compute_score(
     config = RewardConfig.preset(preset, **{k: v for k, v in overrides.items() if k in _FIELDS})
     out = []
     for item in reward_inputs:
-        gold, task = reference_of(item.get("ground_truth", ""), item, item.get("data_source"))
-        b = score(item.get("response", ""), gold, config, task=task)
+        gold, judge = reference_of(
+            item.get("ground_truth", ""), None, item.get("data_source"), default_task=task
+        )
+        b = score(item.get("response", ""), gold, config, task=judge)
         metrics = b.metrics()
         result = {"overall": metrics.pop("total"), **metrics}
         result["response_tokens"] = float(item.get("response_length", b.response_tokens) or 0)

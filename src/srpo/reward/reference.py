@@ -17,19 +17,25 @@ from srpo.data.sample import Sample
 from srpo.tasks import DEFAULT_TASK, Task, task_for
 
 GOLD_KEYS = ("answer", "ground_truth", "gold", "solution")
+"""Where every reward input (a label, a responses file line, a TRL dataset column) keeps the gold, in order
+of preference."""
 TASK_KEYS = ("task", "data_source")
 
 
-def _as_mapping(value: Any) -> Mapping[str, Any] | None:
-    if isinstance(value, Mapping):
-        return value
+def _as_mapping(value: Any, label: bool = False) -> Mapping[str, Any] | None:
+    """A dict, or a JSON object in a string; with `label`, only one that holds a gold key (so a gold such as
+    "{}" — the empty set — stays a gold)."""
+    data = value
     if isinstance(value, str) and value.lstrip().startswith("{"):
         try:
             data = json.loads(value)
         except ValueError:
             return None
-        return data if isinstance(data, dict) else None
-    return None
+    if not isinstance(data, Mapping):
+        return None
+    if label and not any(k in data for k in GOLD_KEYS):
+        return None
+    return data
 
 
 def choices_list(value: Any) -> list[str] | None:
@@ -55,7 +61,7 @@ def reference_of(
     ground_truth: Any, extra_info: Any = None, data_source: Any = None, default_task: str = DEFAULT_TASK
 ) -> tuple[Sample, Task]:
     """(the gold as a `Sample`, the task that judges it) from any adapter's inputs. Never raises."""
-    gold_map = _as_mapping(ground_truth)
+    gold_map = _as_mapping(ground_truth, label=True)
     extra = _as_mapping(extra_info) or {}
     fields: dict[str, Any] = {**extra, **(gold_map or {})}
     if gold_map is None:

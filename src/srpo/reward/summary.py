@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from srpo.reward.config import TRANSITIONS, RewardConfig
-from srpo.reward.reference import reference_of
+from srpo.reward.reference import GOLD_KEYS, reference_of
 from srpo.reward.scoring import COMPONENTS, RewardBreakdown, score
 from srpo.tasks import DEFAULT_TASK
 
 RESPONSE_FIELDS = ("response", "completion", "output")
-GOLD_FIELDS = ("answer", "gold", "solution", "ground_truth")
 
 
 class ResponsesFileError(ValueError):
@@ -129,14 +128,14 @@ def score_file(
                     raise ResponsesFileError(
                         f"{path}:{lineno}: expected a JSON object, got {type(row).__name__}"
                     )
-                response, gold = _first(row, RESPONSE_FIELDS), _first(row, GOLD_FIELDS)
+                response, gold = _first(row, RESPONSE_FIELDS), _first(row, GOLD_KEYS)
                 if not isinstance(response, str):
                     raise ResponsesFileError(
                         f"{path}:{lineno}: no string field {' / '.join(RESPONSE_FIELDS)} with the response"
                     )
                 if gold is None:
                     raise ResponsesFileError(
-                        f"{path}:{lineno}: no field {' / '.join(GOLD_FIELDS)} with the gold answer"
+                        f"{path}:{lineno}: no field {' / '.join(GOLD_KEYS)} with the gold answer"
                     )
             except ResponsesFileError:
                 if not skip_bad:

@@ -20,12 +20,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from srpo.reward.config import TRANSITIONS, RewardConfig
-from srpo.reward.reference import reference_of
+from srpo.reward.reference import GOLD_KEYS, reference_of
 from srpo.reward.scoring import COMPONENTS, RewardBreakdown, score
 from srpo.reward.tokens import default_token_counter, tokenizer_counter
 from srpo.tasks import DEFAULT_TASK
 
-GOLD_COLUMNS = ("answer", "solution")
 ROW_COLUMNS = ("choices", "question", "meta", "data_source", "task", "id")
 """Dataset columns the gold reference is built from (besides the gold itself)."""
 
@@ -47,11 +46,11 @@ def completion_text(completion: Any) -> str:
 
 
 def _gold_column(columns: dict[str, Any], n: int) -> list[Any]:
-    for name in GOLD_COLUMNS:
+    for name in GOLD_KEYS:
         if name in columns and columns[name] is not None:
             return list(columns[name])
     raise ValueError(
-        f"the SRPO reward needs the gold answer in a dataset column named {' or '.join(GOLD_COLUMNS)}; "
+        f"the SRPO reward needs the gold answer in a dataset column named {', '.join(GOLD_KEYS[:-1])} or {GOLD_KEYS[-1]}; "
         f"got columns {sorted(k for k in columns if k not in ('trainer_state', 'log_metric', 'log_extra'))}"
     )
 

@@ -6,7 +6,8 @@ In the verl config (this file is loaded by path, so it only uses absolute import
       custom_reward_function:
         path: /path/to/site-packages/srpo/reward/verl.py   # python -c "import srpo.reward.verl as m; print(m.__file__)"
         name: compute_score            # per sample (naive manager); or compute_score_batch (batch manager)
-        reward_kwargs: {preset: paper} # optional: any RewardConfig field, e.g. {preset: authors, length_weight: 0.2}
+        reward_kwargs: {preset: paper} # optional: any RewardConfig field, e.g. {preset: authors, length_weight: 0.2},
+                                       # and `task`, the task for rows whose data_source names none (e.g. math+require_boxed)
 
 Tokens for the length term are counted with `reward_kwargs.tokenizer_path` (a local tokenizer folder) when
 given, else with `srpo.reward.tokens.default_token_counter()`: the real Qwen2.5-VL vocabulary when the
@@ -30,6 +31,7 @@ from srpo.reward.config import RewardConfig
 from srpo.reward.reference import reference_of
 from srpo.reward.scoring import RewardBreakdown, score
 from srpo.reward.tokens import TokenCounter, default_token_counter, tokenizer_counter
+from srpo.tasks import DEFAULT_TASK
 
 _CONFIG_FIELDS = set(RewardConfig.__dataclass_fields__)
 
@@ -47,7 +49,8 @@ def _tokenizer_counter(path: str) -> TokenCounter:
 
 
 def _settings(kwargs: dict[str, Any]) -> tuple[RewardConfig, TokenCounter]:
-    """Config and token counter from reward_kwargs; verl's own extra kwargs are ignored."""
+    """Config and token counter from reward_kwargs (`preset`, RewardConfig fields, `tokenizer_path`); verl's
+    own extra kwargs are ignored."""
     overrides = tuple(sorted((k, v) for k, v in kwargs.items() if k in _CONFIG_FIELDS))
     config = _config(str(kwargs.get("preset") or "paper"), overrides)
     counter: TokenCounter = default_token_counter()
@@ -64,9 +67,11 @@ def result_dict(b: RewardBreakdown) -> dict[str, float]:
     return {"score": metrics.pop("total"), **metrics}
 
 
-def _score_one(data_source: Any, solution: str, truth: Any, extra: Any, config: RewardConfig, counter: Any):
-    gold, task = reference_of(truth, extra, data_source)
-    return result_dict(score(solution, gold, config, count_tokens=counter, task=task))
+def _score_one(
+    data_source: Any, solution: str, truth: Any, extra: Any, config: RewardConfig, counter: Any, task: str
+):
+    gold, judge = reference_of(truth, extra, data_source, default_task=task)
+    return result_dict(score(solution, gold, config, count_tokens=counter, task=judge))
 
 
 def compute_score(
@@ -74,7 +79,8 @@ def compute_score(
 ) -> dict[str, float]:
     """verl's per-sample reward function (used by the naive reward manager)."""
     config, counter = _settings(kwargs)
-    return _score_one(data_source, solution_str, ground_truth, extra_info, config, counter)
+    task = str(kwargs.get("task") or DEFAULT_TASK)
+    return _score_one(data_source, solution_str, ground_truth, extra_info, config, counter, task)
 
 
 def compute_score_batch(
@@ -87,8 +93,9 @@ def compute_score_batch(
     """verl's batch reward function (used by the batch reward manager): one dict per response."""
     config, counter = _settings(kwargs)
     extras = list(extra_infos) if extra_infos is not None else [None] * len(solution_strs)
+    task = str(kwargs.get("task") or DEFAULT_TASK)
     return [
-        _score_one(source, solution, truth, extra, config, counter)
+        _score_one(source, solution, truth, extra, config, counter, task)
         for source, solution, truth, extra in zip(
             data_sources, solution_strs, ground_truths, extras, strict=True
         )

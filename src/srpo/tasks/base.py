@@ -16,20 +16,19 @@ instance (`task.with_options(...)`), so they apply wherever that task judges, ne
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from srpo.data.files import DataError
 from srpo.data.images import kind_of
 from srpo.data.sample import Sample
-
-if TYPE_CHECKING:
-    from srpo.eval.official import PublishedRow
 from srpo.grading import answer_in_block, extract_answer, last_boxed, unwrap
 from srpo.grading.normalize import squash
+from srpo.tasks.published import PublishedRow
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,7 @@ class Verdict:
 
 
 NO_ANSWER = Verdict(None, False, None)
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,19 @@ class Task:
     """Only an answer inside ``\\boxed{}`` counts (a stricter reward); other text is "no answer"."""
     lenient: bool = False
     """Use the sound reading where the official rules are plainly wrong (documented per task)."""
+    origin: str | None = None
+    """`module:attribute` a task from outside srpo was imported from, so its spec can be imported again."""
+
+    @property
+    def spec(self) -> str:
+        """The text that names this task with its options (`get_task(task.spec)` gives it back)."""
+        flags = [f for f in ("require_boxed", "lenient") if getattr(self, f)]
+        return "+".join([self.origin or self.name, *flags])
 
     # ------------------------------------------------------------------------------------------ options
 
     def with_options(self, **options: Any) -> Task:
-        """A copy with judging options changed (`require_boxed`, `lenient`)."""
+        """A copy with judging options changed (`require_boxed`, `lenient`; `origin` for imported tasks)."""
         known = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(options) - known)
         if unknown:
@@ -115,19 +123,25 @@ class Task:
         sentence, several lines, LaTeX), is that answer, whatever the task's reading would cut from it."""
         if not isinstance(text, str):
             return None
-        if sample is not None and not self.require_boxed and _spelled_as(text, sample.answer):
-            return sample.answer.strip()
-        return self.read(text, block=block, sample=sample)
+        try:
+            if self.require_boxed:
+                return self.boxed_answer(text, sample)
+            if sample is not None and _spelled_as(text, sample.answer):
+                return sample.answer.strip()
+            return self.read(text, block=block, sample=sample)
+        except Exception:  # a reading bug must not sink a run: that answer counts as unread
+            _log.warning("task %s: reading an answer failed", self.name, exc_info=True)
+            return None
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
         """The task's own reading of an answer (`extract` calls it); the default: a ``\\boxed{}``, an
         "answer is" phrase, a short block whole, else the last number (`srpo.grading`)."""
-        if not isinstance(text, str):
-            return None
-        if self.require_boxed:
-            boxed = last_boxed(text)
-            return boxed.strip() if boxed is not None and boxed.strip() else None
         return answer_in_block(text) if block else extract_answer(text)
+
+    def boxed_answer(self, text: str, sample: Sample | None = None) -> str | None:
+        """With `require_boxed`: the answer the text's box holds (the last ``\\boxed{}``), else None."""
+        boxed = last_boxed(text)
+        return boxed.strip() if boxed is not None and boxed.strip() else None
 
     def fallback_extract(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
         """The reading of last resort, for text where neither the rules nor an LLM judge found an answer:
@@ -141,8 +155,11 @@ class Task:
     def judge(self, text: str, sample: Sample, *, block: bool = True) -> Verdict:
         """Extract the answer from `text` (rules, then the fallback reading) and score it. Never raises."""
         extraction = self.extract(text, block=block, sample=sample)
-        if extraction is None:
-            extraction = self.fallback_extract(text, block=block, sample=sample)
+        if extraction is None and not self.require_boxed:
+            try:
+                extraction = self.fallback_extract(text, block=block, sample=sample)
+            except Exception:
+                _log.warning("task %s: the fallback reading failed", self.name, exc_info=True)
         return self.verdict(extraction, sample)
 
     def verdict(self, extraction: str | None, sample: Sample) -> Verdict:
@@ -152,9 +169,7 @@ class Task:
         try:
             v = self.score(str(extraction), sample)
         except Exception:  # a scorer bug must not sink a run; the answer counts as wrong
-            import logging
-
-            logging.getLogger(__name__).warning("task %s: scoring failed", self.name, exc_info=True)
+            _log.warning("task %s: scoring failed", self.name, exc_info=True)
             return Verdict(None, False, str(extraction))
         return dataclasses.replace(v, extraction=str(extraction))
 

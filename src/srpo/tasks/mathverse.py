@@ -25,11 +25,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
-from srpo.grading import is_equivalent, option_letter, options_in_text, same_text, unwrap
+from srpo.grading import LETTERS, is_equivalent, option_letter, options_in_text, same_text, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
     Task,
@@ -38,6 +36,7 @@ from srpo.tasks.base import (
     published_rows,
     rows_of,
 )
+from srpo.tasks.published import PublishedRow, published_row
 
 
 class MathVerseTask(Task):
@@ -96,25 +95,41 @@ class MathVerseTask(Task):
         """The official output rows: the data row + `model_answer` (the response), `extraction` and
         `judgement` (0/1) after the two scoring steps."""
         for location, row in published_rows(path, "MathVerse"):
-            if row.get("sample_index") is None:
-                raise DataError(f"{location}: no `sample_index`")
-            extraction = row.get("extraction")
-            yield PublishedRow(
-                str(row["sample_index"]),
-                str(row.get("model_answer") or ""),
-                None if extraction is None else str(extraction),
-                as_bool(row.get("judgement")),
+            yield published_row(
+                location,
+                row,
+                id="sample_index",
+                response="model_answer",
+                extraction="extraction",
+                verdict="judgement",
             )
 
 
-_LETTER_LIST = re.compile(r"\(?([A-H])\)?(?:\s*(?:,|and|&|\n|\s)\s*\(?([A-H])\)?)*")
+_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b|\s)\s*")
+
+
+_LIST_LETTERS = LETTERS[:8]
+"""Letters a MathVerse multi-letter gold uses: its questions have at most eight options."""
+
+
+def _letter_list(s: str) -> set[str] | None:
+    """{"C", "D"} for "C", "(C)", "C\\nD", "C, D", "C and D"; None when `s` is not only letters."""
+    parts = [p.strip("()") for p in _SEPARATORS.split(s) if p]
+    if (
+        not parts
+        or len(parts) > len(_LIST_LETTERS)
+        or not all(len(p) == 1 and p in _LIST_LETTERS for p in parts)
+    ):
+        return None
+    return set(parts)
 
 
 def _letters(text: str, options: dict[str, str]) -> set[str]:
     """The option letters an answer names: "C", "(C)", "C\\nD", "C and D", or an option's text."""
     s = unwrap(text).strip()
-    if _LETTER_LIST.fullmatch(s):
-        return set(re.findall(r"[A-H]", s))
+    letters = _letter_list(s[:200])
+    if letters is not None:
+        return letters
     letter = option_letter(s, len(options) or None)
     if letter is not None:
         return {letter}

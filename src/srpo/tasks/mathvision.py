@@ -24,21 +24,18 @@ variables by value, an option named by its text or value), for a sound reading o
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import LETTERS, choice_letter, is_equivalent, render_choices, unwrap
 from srpo.grading.expressions import constant_value
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, rows_of
+from srpo.tasks.published import PublishedRow, published_row
 
 _FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
-_BOX = re.compile(r"oxed\{(.*)\}", re.S)
 _CLEAN = (
     (" ", ""),
     ("\\,", ""),
@@ -104,8 +101,9 @@ def clean_answer(text: str) -> str:
     """MATH-V's `find_math_answer`: lower-case; the box content; the value after "=" / "\\approx"; LaTeX
     formatting, units and dollars removed."""
     s = text.lower().replace("{}", "")
-    boxes = _BOX.findall(s)
-    ans = boxes[-1] if boxes else s
+    # The official `re.findall('oxed{(.*)}', s)[-1]` (greedy, DOTALL): from the first "oxed{" to the last "}".
+    start, end = s.find("oxed{"), s.rfind("}")
+    ans = s[start + 5 : end] if start >= 0 and end >= start + 5 else s
     close, open_ = ans.find("}"), ans.find("{")
     if close != -1 and (open_ == -1 or close < open_):
         ans = ans.split("}")[0]
@@ -264,7 +262,7 @@ class MathVisionTask(Task):
         return question
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
-        if self.lenient or self.require_boxed or not isinstance(text, str):
+        if self.lenient:
             return super().read(text, block=block, sample=sample)
         found = official_answer(text)
         return found or None
@@ -272,10 +270,9 @@ class MathVisionTask(Task):
     def score(self, extraction: str, sample: Sample) -> Verdict:
         gold = sample.answer.strip()
         options = sample.choices or []
+        letter = gold.upper() if len(gold) == 1 else ""
         gold_value = (
-            options[LETTERS.index(gold.upper())]
-            if options and gold.upper() in LETTERS[: len(options)]
-            else ""
+            options[LETTERS.index(letter)] if options and letter and letter in LETTERS[: len(options)] else ""
         )
         if self.lenient:
             pred = unwrap(extraction)
@@ -291,14 +288,8 @@ class MathVisionTask(Task):
     def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
         """`outputs/<family>/<model>.jsonl`: `id`, `response`, `model_answer`, `correct`."""
         for location, row in published_rows(path, "MATH-V"):
-            if row.get("id") is None:
-                raise DataError(f"{location}: no `id`")
-            answer = row.get("model_answer")
-            yield PublishedRow(
-                str(row["id"]),
-                str(row.get("response") or ""),
-                None if answer is None else str(answer),
-                as_bool(row.get("correct")),
+            yield published_row(
+                location, row, id="id", response="response", extraction="model_answer", verdict="correct"
             )
 
 

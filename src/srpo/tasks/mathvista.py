@@ -38,12 +38,12 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.readers import read_samples
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
-from srpo.grading import LETTERS, last_boxed, nearest_option, strip_unit, to_number, unwrap
-from srpo.grading.extract import answer_in_block
+from srpo.grading import LETTERS, last_boxed, nearest_option, render_choices, strip_unit, to_number, unwrap
+from srpo.grading.extract import answer_in_block, last_match
 from srpo.grading.numbers import NUMBER_TOKEN, number_value
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, image_root_for, published_rows, require
+from srpo.tasks.published import PublishedRow, published_row
 
 _PAREN_LETTER = re.compile(r"\(([a-zA-Z])\)")
 _LEADING_LETTER = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])\)?(?:\*\*)?\s*[.:)]\s+\S")
@@ -64,13 +64,6 @@ _REFUSAL = re.compile(
     re.I,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
-
-
-def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    last = None
-    for last in pattern.finditer(text):  # noqa: B007 - the last one
-        pass
-    return last
 
 
 def _sentences(text: str) -> list[str]:
@@ -95,7 +88,7 @@ def stated_number(text: str) -> str | None:
         after = [m for m in numbers if m.start() > equals] if equals >= 0 else []
         if after:
             return number_value(after[0].group())
-        stated = [m for m in numbers if _STATED.search(sentence[: m.start()])]
+        stated = [m for m in numbers if _STATED.search(sentence[max(0, m.start() - 40) : m.start()])]
         if stated:  # "the width is 5 …, so the ratio is 1.25": the last statement concludes
             return number_value(stated[-1].group())
         return number_value(numbers[0].group())
@@ -132,10 +125,6 @@ def _numeric_option(text: str, choices: list[str]) -> str | None:
     value = to_number(number)
     matches = [c for c in choices if to_number(c) is not None and to_number(c) == value]
     return matches[0] if len(matches) == 1 else None
-
-
-def _opt(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 def _precision(sample: Sample) -> int | None:
@@ -180,12 +169,16 @@ class MathVistaTask(Task):
             yield s
 
     def prompt(self, sample: Sample) -> str:
-        return str(sample.meta["query"]).strip()
+        """The official query; for a row read without one (outside this loader), its question and choices."""
+        query = sample.meta.get("query")
+        if isinstance(query, str) and query.strip():
+            return query.strip()
+        return "\n".join(p for p in (sample.question.strip(), render_choices(sample.choices)) if p)
 
     # ------------------------------------------------------------------------------------------ judging
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
-        if sample is None or self.require_boxed or not isinstance(text, str):
+        if sample is None:
             return super().read(text, block=block, sample=sample)
         boxed = last_boxed(text)
         if boxed is not None and boxed.strip():
@@ -197,14 +190,14 @@ class MathVistaTask(Task):
     def _choice_extract(self, text: str, choices: list[str], block: bool) -> str | None:
         tail = text[-4000:].replace("**", "")
         letters = LETTERS[: len(choices)]
-        m = _last(_LETTER_PHRASE, tail)
+        m = last_match(_LETTER_PHRASE, tail)
         if m:  # a letter past the options is kept: the official code maps it to its nearest option
             return m.group(1)
         m = _LEADING_LETTER.match(text)
         if m and m.group(1) in letters:
             # "A: No, it is not …": an option named by its words wins over the letter, as GPT-4 reads it
             return _option_named(text[m.end() - 1 :], choices) or m.group(1)
-        m = _last(_ANSWER_PHRASE, tail)
+        m = last_match(_ANSWER_PHRASE, tail)
         if m:
             found = unwrap(m.group(1))
             named = _option_named(found, choices)
@@ -212,7 +205,7 @@ class MathVistaTask(Task):
         stripped = unwrap(text)
         if stripped in letters or stripped in choices:
             return stripped
-        m = _last(_PAREN_LETTER, tail)
+        m = last_match(_PAREN_LETTER, tail)
         if m and m.group(1).upper() in letters:
             return f"({m.group(1).upper()})"
         return _option_named(text, choices) or _numeric_option(text, choices)
@@ -232,7 +225,7 @@ class MathVistaTask(Task):
             if found is not None and found.strip().startswith("["):
                 return found
             return stated_list(text) or found
-        m = _last(_ANSWER_PHRASE, text[-4000:].replace("**", ""))
+        m = last_match(_ANSWER_PHRASE, text[-4000:].replace("**", ""))
         phrase = m.group(1) if m else None
         if phrase is not None:
             if to_number(strip_unit(phrase, sample.meta.get("unit"))) is not None:
@@ -296,14 +289,9 @@ class MathVistaTask(Task):
     def read_results(self, path: str | os.PathLike) -> Iterator[PublishedRow]:
         """`results/<model>/output_<model>.json`: pid → row with `response`, `extraction`, `true_false`."""
         for location, row in published_rows(path, "MathVista"):
-            pid = row.get("pid", row.get("_key"))
-            if pid is None:
-                raise DataError(f"{location}: no `pid`")
-            yield PublishedRow(
-                str(pid),
-                str(row.get("response") or ""),
-                _opt(row.get("extraction")),
-                as_bool(row.get("true_false")),
+            row.setdefault("pid", row.get("_key"))  # a results object is keyed by pid
+            yield published_row(
+                location, row, id="pid", response="response", extraction="extraction", verdict="true_false"
             )
 
 

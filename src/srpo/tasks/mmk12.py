@@ -25,14 +25,25 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.grading import choice_letter, is_equivalent, option_letter, options_in_text, same_text, unwrap
+from srpo.grading import (
+    LETTERS,
+    choice_letter,
+    is_equivalent,
+    option_letter,
+    options_in_text,
+    same_text,
+    unwrap,
+)
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, image_root_for, rows_of
+
+_GOLD_LETTERS = LETTERS[:8]
+"""MMK12's multiple-choice golds: its questions have at most eight options."""
 
 
 def _gold_letter(sample: Sample) -> str | None:
     gold = sample.answer.strip()
-    return gold.upper() if len(gold) == 1 and gold.upper() in "ABCDEFGH" else None
+    return gold.upper() if len(gold) == 1 and gold.upper() in _GOLD_LETTERS else None
 
 
 class MMK12Task(Task):

@@ -26,7 +26,6 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import LETTERS, last_boxed, option_letter, unwrap
 from srpo.tasks import register
 from srpo.tasks.base import (
@@ -36,6 +35,7 @@ from srpo.tasks.base import (
     published_rows,
     rows_of,
 )
+from srpo.tasks.published import PublishedRow, published_row
 
 DIRECT = "Answer with the option letter from the given choices directly."
 VISION_LAST_LINE = (
@@ -50,11 +50,14 @@ def _options(value: object, location: str) -> list[str]:
     if isinstance(value, str):
         try:
             parsed = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):  # any unreadable text
             parsed = None
         if isinstance(parsed, list):
             return [str(v) for v in parsed]
-    raise DataError(f"{location}: 'options' must be a list or a string holding a Python list")
+    raise DataError(
+        f"{location}: 'options' must be a list or a string holding a Python list (as MMMU-Pro's files store "
+        "it, e.g. \"['4', '5']\"); fix the row or re-download the split"
+    )
 
 
 class MMMUProTask(Task):
@@ -96,7 +99,7 @@ class MMMUProTask(Task):
         return f"{sample.question.strip()}\n{options}\n{DIRECT}"
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
-        if sample is None or not sample.choices or self.require_boxed or not isinstance(text, str):
+        if sample is None or not sample.choices:
             return super().read(text, block=block, sample=sample)
         found = parse_choice(text.strip(), sample.choices)
         if found is None:  # a boxed letter is read inside its box (the official parser would guess)
@@ -108,7 +111,9 @@ class MMMUProTask(Task):
         options = sample.choices or []
         letter = extraction.strip() if extraction.strip() in LETTERS[: len(options)] else None
         if letter is None:  # an extraction given from elsewhere (a judge): read it the same way
-            letter = parse_choice(extraction, options) or option_letter(unwrap(extraction), len(options))
+            letter = parse_choice(extraction, options) or option_letter(
+                unwrap(extraction), len(options) or None
+            )
         if letter is None:
             return Verdict(unwrap(extraction), False)
         return Verdict(letter, letter == sample.answer.strip().upper())
@@ -117,15 +122,8 @@ class MMMUProTask(Task):
         """`mmmu-pro/output/<model>_<setting>_<method>.jsonl`: the data row + `response` (a dict on an API
         error, read as no response), `pred_indexs`, `if_right`."""
         for location, row in published_rows(path, "MMMU-Pro"):
-            if row.get("id") is None:
-                raise DataError(f"{location}: no `id`")
-            response = row.get("response")
-            letter = row.get("pred_indexs")
-            yield PublishedRow(
-                str(row["id"]),
-                response if isinstance(response, str) else "",
-                None if letter is None else str(letter),
-                as_bool(row.get("if_right")),
+            yield published_row(
+                location, row, id="id", response="response", extraction="pred_indexs", verdict="if_right"
             )
 
 

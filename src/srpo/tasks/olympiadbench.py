@@ -40,7 +40,6 @@ from pathlib import Path
 from srpo.data.files import DataError
 from srpo.data.formats import image_refs
 from srpo.data.sample import Sample
-from srpo.eval.official import PublishedRow, as_bool
 from srpo.grading import (
     boxed_contents,
     is_equivalent,
@@ -53,6 +52,7 @@ from srpo.grading.expressions import collections_equal, constant_value, numerica
 from srpo.grading.mathverify import math_verify_equal
 from srpo.tasks import register
 from srpo.tasks.base import Task, Verdict, published_rows, require, rows_of
+from srpo.tasks.published import PublishedRow, published_row
 
 _SYMBOLS = {
     "\\left": "",
@@ -69,7 +69,7 @@ _SYMBOLS = {
     "\\%": "",  # not in the official map, which leaves "25\\" behind
     "%": "",
 }
-_ROMAN_WRAPPER = re.compile(r"\\(?:mathrm|mathbf)\{~?([^}]*)\}")
+_ROMAN_WRAPPER = re.compile(r"\\(?:mathrm|mathbf)\{~?([^{}]{0,200})\}")
 _FINAL = {"English": "So the final answer is", "Chinese": "所以最终答案是"}
 _DOLLARS = re.compile(r"\$(.*?)\$")
 _INLINE_IMAGE = re.compile(r"<img_(\d+)>")
@@ -82,6 +82,10 @@ LANGUAGES = {"en": "English", "zh": "Chinese"}
 
 
 def _files(path: Path) -> list[Path]:
+    if path.is_dir() and any(
+        (path / f).exists() for f in ("dataset_info.json", "state.json", "dataset_dict.json")
+    ):
+        return [path]  # a Hugging Face save_to_disk folder: read it whole
     if path.is_dir():
         files = sorted(path.glob("*.json")) or sorted((path / "data").glob("*.json"))
         return files or [path]  # a Parquet or save_to_disk folder: read it whole
@@ -289,10 +293,12 @@ class OlympiadBenchTask(Task):
     # ------------------------------------------------------------------------------------------ judging
 
     def read(self, text: str, *, block: bool = True, sample: Sample | None = None) -> str | None:
-        if self.require_boxed or not isinstance(text, str):
-            return super().read(text, block=block, sample=sample)
-        language = str(sample.meta.get("language", "English")) if sample is not None else "English"
-        return read_answers(final_answer_text(text, language))
+        return read_answers(final_answer_text(text, _language(sample)))
+
+    def boxed_answer(self, text: str, sample: Sample | None = None) -> str | None:
+        """With `require_boxed`: the boxes of the final-answer line (several boxes are several answers)."""
+        boxes = boxed_contents(final_answer_text(text, _language(sample)))
+        return ", ".join(boxes) if boxes else None
 
     def score(self, extraction: str, sample: Sample) -> Verdict:
         unit = sample.meta.get("unit") if self.lenient else None
@@ -323,14 +329,14 @@ class OlympiadBenchTask(Task):
             if row.get("id") is None or not isinstance(outputs, dict) or not outputs:
                 raise DataError(f"{location}: expected `id` and `model_output: {{model: {{raw_output, …}}}}`")
             output = next(iter(outputs.values()))
-            output = output if isinstance(output, dict) else {}
-            answer = output.get("answer")
-            yield PublishedRow(
-                str(row["id"]),
-                str(output.get("raw_output") or ""),
-                None if answer is None else str(answer),
-                as_bool(output.get("correctness")),
+            output = {**output, "id": row["id"]} if isinstance(output, dict) else {"id": row["id"]}
+            yield published_row(
+                location, output, id="id", response="raw_output", extraction="answer", verdict="correctness"
             )
+
+
+def _language(sample: Sample | None) -> str:
+    return str(sample.meta.get("language", "English")) if sample is not None else "English"
 
 
 def _article(kind: object) -> str:
