@@ -117,7 +117,7 @@ def score_command(
     prompt: str = typer.Option("reflection", help="Format the responses were asked for: reflection | plain."),
     tokenizer: str = typer.Option(None, help="Folder whose tokenizer counts tokens (default: the reward's)."),
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
-    judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
+    judge_backend: str = typer.Option("openai", help=f"Backend of the judge: {', '.join(backend_names())}."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
     metrics: Path = typer.Option(None, help="Also write the metrics JSON here."),
     allow_partial: bool = typer.Option(
