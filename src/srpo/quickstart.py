@@ -49,6 +49,11 @@ class QuickstartConfig:
     """Share of the problems held out for evaluation."""
     seed: int = 0
     """Seed for data, model and training."""
+    tasks: str = "visual"
+    """Synthetic task mix (`srpo.data.synth.resolve_tasks`): `visual` (coarse questions the tiny model can
+    learn from the pixels), `math` (the harder multimodal math tasks), `all`, or task names, comma-separated."""
+    image_size: int | None = None
+    """Side of the synthetic images in pixels (default: 112 for visual tasks only, else 168)."""
     attempts: int = 2
     """Policy attempts per question in `curate answer` (K)."""
     answer_max_tokens: int = 24
@@ -97,8 +102,25 @@ def _say(text: str) -> None:
 def _data(cfg: QuickstartConfig, out: Path) -> dict[str, Any]:
     from srpo.data.synth import write_synth
 
-    s = write_synth(out / "data", n=cfg.n, seed=cfg.seed, test_fraction=cfg.test_fraction)
+    s = write_synth(
+        out / "data",
+        n=cfg.n,
+        seed=cfg.seed,
+        test_fraction=cfg.test_fraction,
+        tasks=cfg.tasks,
+        image_size=synth_image_size(cfg),
+    )
     return {"train": s.n_train, "test": s.n_test, "tasks": s.by_task}
+
+
+def synth_image_size(cfg: QuickstartConfig) -> int:
+    """The image side the run draws: the configured one, else 112 px (16 image tokens) when every task is a
+    coarse visual one, else the synthetic default of 168 px (36 tokens), where printed values stay legible."""
+    from srpo.data.synth import DEFAULT_IMAGE_SIZE, TASK_SETS, resolve_tasks
+
+    if cfg.image_size is not None:
+        return cfg.image_size
+    return 112 if set(resolve_tasks(cfg.tasks)) <= set(TASK_SETS["visual"]) else DEFAULT_IMAGE_SIZE
 
 
 def _model(cfg: QuickstartConfig, out: Path) -> dict[str, Any]:

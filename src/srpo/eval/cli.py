@@ -59,6 +59,11 @@ def run_command(
     judge_backend: str = typer.Option("openai", help="srpo.llm backend of the judge."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
     progress: bool = typer.Option(True, help="Show a live progress line."),
+    blank_images: bool = typer.Option(
+        False,
+        "--blank-images",
+        help="Ablation: replace every image with a uniform grey one of the same size.",
+    ),
 ) -> None:
     """Generate answers for a benchmark (resumable), score them, and write metrics.json."""
     from srpo.eval.run import run_eval
@@ -83,6 +88,7 @@ def run_command(
             judge_backend=judge_backend,
             judge_base_url=list(judge_base_url),
             progress=progress,
+            blank_images=blank_images,
         )
     _print_summary(metrics)
     typer.echo(f"wrote {output / 'scores.jsonl'} and {output / 'metrics.json'}")

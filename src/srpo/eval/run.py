@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srpo.data.images import ImageError
+from srpo.data.images import ImageError, with_blank_images
 from srpo.data.sample import Sample
 from srpo.eval.benchmarks import Benchmark, get_benchmark
 from srpo.eval.metrics import compute_metrics
@@ -87,6 +87,8 @@ class EvalRunConfig:
     """OpenAI-compatible endpoint(s) of the judge (default: the official API)."""
     progress: bool = True
     """Show a live progress line."""
+    blank_images: bool = False
+    """Image ablation: replace every image with a uniform grey one of the same size (`data.images.blank_image`)."""
 
 
 def _check(cfg: EvalRunConfig) -> Benchmark:
@@ -101,7 +103,7 @@ def _check(cfg: EvalRunConfig) -> Benchmark:
     return get_benchmark(cfg.benchmark)
 
 
-_IDENTITY = ("benchmark", "model", "backend", "prompt", "max_tokens", "temperature")
+_IDENTITY = ("benchmark", "model", "backend", "prompt", "max_tokens", "temperature", "blank_images")
 
 
 def _start_run_json(cfg: EvalRunConfig, out: Path) -> dict[str, Any]:
@@ -187,6 +189,8 @@ def run_eval(
     bench = _check(cfg)
     out = Path(cfg.output)
     samples = load_benchmark_samples(bench, cfg.data, cfg.limit)
+    if cfg.blank_images:
+        samples = {k: with_blank_images(s) for k, s in samples.items()}
     info = _start_run_json(cfg, out)
 
     gens_path = out / "generations.jsonl"
