@@ -159,10 +159,12 @@ def build_tiny_model(
     num_attention_heads: int = 4,
     num_key_value_heads: int = 2,
     intermediate_size: int = 256,
-    vision_hidden_size: int = 64,
+    vision_hidden_size: int = 128,
     vision_depth: int = 2,
     vision_num_heads: int = 2,
-    vision_intermediate_size: int = 128,
+    vision_intermediate_size: int = 256,
+    rope_theta: float = 10.0,
+    mrope_section: list[int] | None = None,
     min_pixels: int = DEFAULT_MIN_PIXELS,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Path:
@@ -201,7 +203,12 @@ def build_tiny_model(
 
     # Multimodal RoPE splits each head's rotary half-dim into (temporal, height, width) sections.
     half = head_dim // 2
-    mrope_section = [half - 2 * (3 * half // 8), 3 * half // 8, 3 * half // 8]
+    if mrope_section is None:
+        mrope_section = [half - 2 * (3 * half // 8), 3 * half // 8, 3 * half // 8]
+    elif sum(mrope_section) != half or len(mrope_section) != 3:
+        raise ValueError(
+            f"mrope_section {mrope_section} must be 3 numbers summing to half the head dim, {half}"
+        )
     config = Qwen2_5_VLConfig(
         text_config={
             "vocab_size": len(tokenizer),
@@ -214,7 +221,7 @@ def build_tiny_model(
             "max_window_layers": num_hidden_layers,
             "rope_parameters": {
                 "rope_type": "default",
-                "rope_theta": 1_000_000.0,
+                "rope_theta": rope_theta,
                 "mrope_section": mrope_section,
             },
             "bos_token_id": ids["<|endoftext|>"],
