@@ -71,9 +71,6 @@ class QuickstartConfig:
     """Other synthetic problems the random model is instruction-tuned on to become the base policy (0: none)."""
     instruct_epochs: float = 2.0
     """Epochs of the instruction tuning."""
-    instruct_tasks: str | None = None
-    """Task mix of the instruct problems (default: `tasks`); a narrower one leaves the base policy skills
-    to gain from SFT and RL."""
     attempts: int = 2
     """Policy attempts per question in `curate answer` (K)."""
     answer_max_tokens: int = 64
@@ -112,8 +109,6 @@ class QuickstartConfig:
         from srpo.reward.config import PRESETS
 
         resolve_tasks(self.tasks)  # a bad task name fails here, before any work
-        if self.instruct_tasks is not None:
-            resolve_tasks(self.instruct_tasks)
         for preset in [self.reward_preset, *self.compare_presets]:
             if preset not in PRESETS:
                 raise ValueError(f"reward preset {preset!r}: choose one of {', '.join(sorted(PRESETS))}")
@@ -199,7 +194,7 @@ def write_instruct_rows(cfg: QuickstartConfig, folder: Path) -> Path:
         n=cfg.instruct_problems,
         seed=cfg.seed + INSTRUCT_SEED_OFFSET,
         test_fraction=0.0,
-        tasks=cfg.instruct_tasks or cfg.tasks,
+        tasks=cfg.tasks,
         image_size=synth_image_size(cfg),
     )
     path = folder / "instruct.jsonl"
