@@ -30,7 +30,12 @@ TINY = dict(
     grpo_steps=2,
     answer_max_tokens=16,
     eval_max_tokens=32,
-    grpo_overrides=["num_generations=4", "per_device_train_batch_size=8", "max_completion_length=32"],
+    grpo_overrides=[
+        "num_generations=4",
+        "per_device_train_batch_size=8",
+        "max_completion_length=32",
+        "beta=0",
+    ],
 )
 
 

@@ -117,6 +117,9 @@ def grpo_config(model: Path, data: Path, out: Path, *overrides: str):
             "logging_steps=1",
             "max_completion_length=24",
             "learning_rate=1e-2",
+            "beta=0",  # the claim under test: with no KL term, a filtered group adds exactly nothing
+            "num_generations=4",
+            "per_device_train_batch_size=8",
             *overrides,
         ],
     )

@@ -174,6 +174,7 @@ def test_grpo_runs_with_the_srpo_reward_and_logs_components(tiny_model_dir, tmp_
             "num_generations=4",
             "per_device_train_batch_size=4",
             "max_completion_length=48",
+            "beta=0",
             "save_strategy=steps",
             "save_steps=2",
             "logging_steps=1",
