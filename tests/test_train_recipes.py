@@ -59,6 +59,7 @@ def test_sft_learns_saves_reloads_and_resumes(tiny_model_dir, sft_data, tmp_path
         sft_data,
         out,
         "max_steps=24",
+        "per_device_train_batch_size=4",
         "save_strategy=steps",
         "save_steps=12",
         "logging_steps=2",
@@ -89,6 +90,7 @@ def test_sft_learns_saves_reloads_and_resumes(tiny_model_dir, sft_data, tmp_path
         sft_data,
         out,
         "max_steps=28",
+        "per_device_train_batch_size=4",
         "save_strategy=steps",
         "save_steps=4",
         "logging_steps=2",
@@ -102,27 +104,42 @@ def test_sft_learns_saves_reloads_and_resumes(tiny_model_dir, sft_data, tmp_path
     assert steps == sorted(set(steps)) and steps[0] == 2 and steps[-1] == 28
 
 
-def test_sft_freezes_vision_and_projector_by_default(tiny_model_dir, sft_data, tmp_path):
+def test_sft_freezes_vision_and_projector_when_asked(tiny_model_dir, sft_data, tmp_path):
     from srpo.train.sft import build_sft_trainer
 
-    trainer = build_sft_trainer(sft_config(tiny_model_dir, sft_data, tmp_path / "o", "max_steps=1"))
+    # The recipes' own default (and the paper configs'): both frozen.
+    frozen = ("freeze_vision=true", "freeze_projector=true")
+    trainer = build_sft_trainer(sft_config(tiny_model_dir, sft_data, tmp_path / "o", "max_steps=1", *frozen))
     grads = {n: p.requires_grad for n, p in trainer.model.named_parameters()}
     assert not any(g for n, g in grads.items() if ".visual." in f".{n}")
     assert all(g for n, g in grads.items() if "language_model" in n)
 
     trainer = build_sft_trainer(
-        sft_config(tiny_model_dir, sft_data, tmp_path / "o", "max_steps=1", "freeze_projector=false")
+        sft_config(
+            tiny_model_dir,
+            sft_data,
+            tmp_path / "o",
+            "max_steps=1",
+            "freeze_vision=true",
+            "freeze_projector=false",
+        )
     )
     grads = {n: p.requires_grad for n, p in trainer.model.named_parameters()}
     assert all(g for n, g in grads.items() if ".merger." in n)
     assert not any(g for n, g in grads.items() if ".visual.blocks." in f".{n}")
+
+    # The tiny config trains everything: its vision tower is random and must learn to see.
+    trainer = build_sft_trainer(sft_config(tiny_model_dir, sft_data, tmp_path / "o", "max_steps=1"))
+    assert all(p.requires_grad for p in trainer.model.parameters())
 
 
 def test_sft_lora_adapts_the_language_model_only(tiny_model_dir, sft_data, tmp_path):
     from srpo.train.sft import build_sft_trainer
 
     trainer = build_sft_trainer(
-        sft_config(tiny_model_dir, sft_data, tmp_path / "o", "max_steps=1", "use_peft=true")
+        sft_config(
+            tiny_model_dir, sft_data, tmp_path / "o", "max_steps=1", "use_peft=true", "freeze_vision=true"
+        )
     )
     trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in n for n in trainable)
@@ -154,6 +171,10 @@ def test_grpo_runs_with_the_srpo_reward_and_logs_components(tiny_model_dir, tmp_
             f"dataset_path={data}",
             f"output_dir={out}",
             "max_steps=2",
+            "num_generations=4",
+            "per_device_train_batch_size=4",
+            "max_completion_length=48",
+            "beta=0",
             "save_strategy=steps",
             "save_steps=2",
             "logging_steps=1",

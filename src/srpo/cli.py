@@ -29,9 +29,19 @@ app.command("grpo", context_settings={"allow_extra_args": True, "ignore_unknown_
 def quickstart_command(
     out: str = typer.Option("runs/quickstart", help="Folder for everything the quickstart writes."),
     fresh: bool = typer.Option(False, "--fresh", help="Delete OUT first and start over."),
-    n: int = typer.Option(360, help="Synthetic problems (train + test)."),
-    sft_epochs: float = typer.Option(6.0, help="SFT epochs over the curated data."),
-    grpo_steps: int = typer.Option(3, help="GRPO steps."),
+    n: int = typer.Option(800, help="Synthetic problems (train + test; a quarter is held out)."),
+    tasks: str = typer.Option(
+        "easy", help="Synthetic tasks: easy | visual | math | all, or task names, comma-separated."
+    ),
+    sft_epochs: float = typer.Option(2.0, help="SFT epochs over the curated data."),
+    grpo_steps: int = typer.Option(100, help="GRPO steps."),
+    reward_preset: str = typer.Option("paper", help="Reward preset of the GRPO stage: paper | authors."),
+    compare_presets: str = typer.Option(
+        "", help="Also run GRPO with these presets from the same SFT model, e.g. paper,authors."
+    ),
+    difficulty_band: str = typer.Option(
+        "", help="Online difficulty filter for GRPO as LOW,HIGH (e.g. 0.1,0.9); default: off."
+    ),
     eval_limit: int = typer.Option(None, help="Evaluate on at most this many held-out problems."),
     seed: int = typer.Option(0, help="Seed for data, model and training."),
     check: bool = typer.Option(
@@ -40,7 +50,8 @@ def quickstart_command(
 ) -> None:
     """Run the whole pipeline small, on CPU, offline: data, tiny model, curate, SFT, GRPO, eval, report.
 
-    Resumable: a rerun skips the stages that finished. Every input is checked before any work starts."""
+    Resumable: a rerun skips the stages that finished; adding --compare-presets to a finished run only runs
+    the new GRPO stages. Every input is checked before any work starts."""
     from srpo.errors import cli_errors
 
     with cli_errors("srpo quickstart"):
@@ -51,11 +62,24 @@ def quickstart_command(
             fresh=fresh,
             check=check,
             n=n,
+            tasks=tasks,
             sft_epochs=sft_epochs,
             grpo_steps=grpo_steps,
+            reward_preset=reward_preset,
+            compare_presets=[p.strip() for p in compare_presets.split(",") if p.strip()],
+            difficulty_band=_band(difficulty_band),
             eval_limit=eval_limit,
             seed=seed,
         )
+
+
+def _band(text: str) -> list[float] | None:
+    if not text.strip():
+        return None
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--difficulty-band {text!r}: expected LOW,HIGH such as 0.1,0.9") from None
 
 
 def _version(value: bool) -> None:

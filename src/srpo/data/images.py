@@ -9,6 +9,7 @@ images (`ImageBytes`, from Parquet or HF datasets) need no file at all.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import io
 import mimetypes
@@ -18,7 +19,7 @@ from urllib.parse import unquote, urlparse
 
 from PIL import Image
 
-from srpo.data.sample import ImageBytes, ImageRef
+from srpo.data.sample import ImageBytes, ImageRef, Sample
 
 
 class ImageError(ValueError):
@@ -130,3 +131,41 @@ def _short(ref: ImageRef) -> str:
     if isinstance(ref, ImageBytes):
         return f"<{len(ref.data)} bytes in memory>"
     return repr(ref if len(ref) < 80 else ref[:77] + "...")
+
+
+BLANK_GREY = (128, 128, 128)
+"""The colour of the blank images of the image ablation (`srpo eval run --blank-images`)."""
+
+
+def blank_image(ref: ImageRef, image_root: str | os.PathLike | None) -> ImageBytes:
+    """A uniform grey PNG of the same size as the image `ref` names: the image ablation's stand-in, which
+    keeps the prompt's layout and image token count and removes everything the picture shows. Remote URLs
+    raise ImageError (their size is not known without fetching them)."""
+    if kind_of(ref) == "url":
+        raise ImageError(
+            f"image {_short(ref)} is a remote URL: the blank-image ablation needs local images or data URLs "
+            "to know each image's size; download the images first"
+        )
+    size = load_image(ref, image_root).size
+    buf = io.BytesIO()
+    Image.new("RGB", size, BLANK_GREY).save(buf, format="PNG")
+    return ImageBytes(buf.getvalue(), "png")
+
+
+def with_blank_images(sample: Sample) -> Sample:
+    """A copy of `sample` whose every image is `blank_image` of it. An image that cannot be read is left as
+    it is, so generation reports it for this sample as it would without the ablation; a remote URL raises
+    ImageError naming the sample."""
+    root = sample.meta.get("image_root")
+    images: list[ImageRef] = []
+    for ref in sample.images:
+        if kind_of(ref) == "url":
+            raise ImageError(
+                f"sample {sample.id}: remote image {_short(ref)}; the blank-image ablation needs local "
+                "images or data URLs (it must know each image's size)"
+            )
+        try:
+            images.append(blank_image(ref, root))
+        except ImageError:
+            images.append(ref)
+    return dataclasses.replace(sample, images=images)

@@ -1,7 +1,9 @@
-"""Synthetic multimodal math problems drawn with PIL: the embedded dataset of the quickstart and the tests.
+"""Synthetic multimodal problems drawn with PIL: the embedded dataset of the quickstart and the tests.
 
-Six tasks, each a pair of functions — one makes the problem (parameters, question, exact gold answer,
-a short step-by-step rationale), one draws the parameters:
+Each task is a pair of functions — one makes the problem (parameters, question, exact gold answer, a short
+step-by-step rationale), one draws the parameters. Two sets (`TASK_SETS`):
+
+`math`, multimodal math (the default of `write_synth`):
 
 - `bar_chart`: bars with their values printed on top — largest value, which day is largest, sum, difference;
 - `count_shapes`: circles, squares and triangles in four colours, one per grid cell — count by colour/kind;
@@ -10,10 +12,22 @@ a short step-by-step rationale), one draws the parameters:
 - `clock`: an analogue clock — the time (multiple choice) or the minutes past the hour;
 - `number_line`: a number line with a red dot on an unlabelled tick — its value.
 
-Everything is a pure function of `(seed, index)`, so a dataset is reproduced exactly by its seed. A share
-of problems (`choice_fraction`) is multiple choice: `choices` holds the option texts and the gold answer
-is the option letter; the question itself does not list the options (as in MathVista) — prompt builders
-render `choices`. `meta["params"]` records everything drawn, so answers can be recomputed.
+`visual`, coarse questions whose answer is one of a few words the question names, and only the image tells
+which. Its subset `easy` (colour, counting) is what a model trained from scratch on 2 CPU cores learns in
+the quickstart's few minutes; the others need the model to tell where things are, which it does not learn
+in that budget.
+
+- `colour`: one large shape — its colour (red, blue, green, orange);
+- `shape`: the same kind of picture — is it a circle, a square or a triangle;
+- `count_dots`: one to three large dots, one per quarter of the picture — how many;
+- `taller_bar`: two unlabelled bars — which one is taller (left, right);
+- `dot_position`: one dot — which corner it is in (top left, top right, bottom left, bottom right).
+
+Everything is a pure function of `(seed, index, tasks)`, so a dataset is reproduced exactly by its seed. A
+share of the math problems (`choice_fraction`) is multiple choice: `choices` holds the option texts and the
+gold answer is the option letter; the question itself does not list the options (as in MathVista) — prompt
+builders render `choices`. The visual tasks are always free-form. `meta["params"]` records everything drawn,
+so answers can be recomputed.
 """
 
 from __future__ import annotations
@@ -23,7 +37,7 @@ import math
 import os
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +71,13 @@ CATEGORIES = {
     "triangle": "geometry",
     "clock": "measurement",
     "number_line": "arithmetic",
+    "colour": "colour",
+    "shape": "shape",
+    "taller_bar": "comparison",
+    "dot_position": "position",
+    "count_dots": "counting",
 }
+CORNERS = ("top left", "top right", "bottom left", "bottom right")
 
 
 @dataclass
@@ -265,6 +285,60 @@ def make_number_line(rng: random.Random, choice: bool) -> Problem:
     return _finish(p, rng, choice, lambda: [str(d) for d in _numeric_distractors(value, rng, low=-1000)])
 
 
+# The visual tasks ignore `choice`: their question already names the few possible answers.
+
+
+def make_colour(rng: random.Random, choice: bool) -> Problem:
+    colour, shape = rng.choice(list(COLOURS)), rng.choice(SHAPES)
+    names = ", ".join(list(COLOURS)[:-1]) + f" or {list(COLOURS)[-1]}"
+    question = f"What colour is the shape in the picture: {names}?"
+    rationale = f"The picture shows one {shape}, and it is filled with {colour}."
+    p = Problem("colour", {"colour": colour, "shape": shape}, question, colour, rationale, variant="colour")
+    return _finish(p, rng, False, list)
+
+
+def make_shape(rng: random.Random, choice: bool) -> Problem:
+    colour, shape = rng.choice(list(COLOURS)), rng.choice(SHAPES)
+    question = "Which shape is in the picture: a circle, a square or a triangle?"
+    rationale = f"The picture shows one {colour} shape, and it is a {shape}."
+    p = Problem("shape", {"colour": colour, "shape": shape}, question, shape, rationale, variant="shape")
+    return _finish(p, rng, False, list)
+
+
+def make_taller_bar(rng: random.Random, choice: bool) -> Problem:
+    # Heights in percent of the plot, at least 25 points apart: a coarse comparison, never a close call.
+    left = rng.randint(20, 100)
+    right = rng.choice([h for h in range(20, 101) if abs(h - left) >= 25])
+    taller, shorter = ("left", "right") if left > right else ("right", "left")
+    question = "Which bar is taller: the left one or the right one?"
+    rationale = f"The {taller} bar reaches higher than the {shorter} bar."
+    p = Problem("taller_bar", {"left": left, "right": right}, question, taller, rationale, variant="taller")
+    return _finish(p, rng, False, list)
+
+
+def make_dot_position(rng: random.Random, choice: bool) -> Problem:
+    corner = rng.choice(CORNERS)
+    vertical, horizontal = corner.split()
+    # The dot's centre as a fraction of the side, well inside its quarter.
+    x = rng.uniform(0.22, 0.28) if horizontal == "left" else rng.uniform(0.72, 0.78)
+    y = rng.uniform(0.22, 0.28) if vertical == "top" else rng.uniform(0.72, 0.78)
+    question = "Where is the dot: top left, top right, bottom left or bottom right?"
+    rationale = f"The dot is in the {vertical} half and the {horizontal} half of the picture."
+    params = {"corner": corner, "x": round(x, 3), "y": round(y, 3)}
+    p = Problem("dot_position", params, question, corner, rationale, variant="corner")
+    return _finish(p, rng, False, list)
+
+
+def make_count_dots(rng: random.Random, choice: bool) -> Problem:
+    count = rng.randint(1, 3)
+    cells = sorted(rng.sample(range(4), count))  # one dot in each of `count` quarters of the picture
+    question = "How many dots are there in the picture: 1, 2 or 3?"
+    rationale = f"Counting the dots one by one gives {count}."
+    params = {"grid": 2, "cells": cells}
+    p = Problem("count_dots", params, question, str(count), rationale, variant="count")
+    return _finish(p, rng, False, list)
+
+
 TASKS: dict[str, Callable[[random.Random, bool], Problem]] = {
     "bar_chart": make_bar_chart,
     "count_shapes": make_count_shapes,
@@ -272,24 +346,69 @@ TASKS: dict[str, Callable[[random.Random, bool], Problem]] = {
     "triangle": make_triangle,
     "clock": make_clock,
     "number_line": make_number_line,
+    "colour": make_colour,
+    "shape": make_shape,
+    "taller_bar": make_taller_bar,
+    "dot_position": make_dot_position,
+    "count_dots": make_count_dots,
 }
+"""Every task by name. Add a task by adding a maker here, a drawer to `DRAW` and a category."""
+
+TASK_SETS: dict[str, tuple[str, ...]] = {
+    "math": ("bar_chart", "count_shapes", "rectangle", "triangle", "clock", "number_line"),
+    "easy": ("colour", "count_dots"),
+    "visual": ("colour", "shape", "count_dots", "taller_bar", "dot_position"),
+    "all": tuple(TASKS),
+}
+"""Named task mixes, usable wherever a task list is: `--tasks visual`, `--tasks math,colour`."""
+
+DEFAULT_TASKS = TASK_SETS["math"]
 
 
-def make_problem(index: int, seed: int = 0, *, choice_fraction: float = 0.3) -> Problem:
-    """Problem number `index` of the dataset with this `seed`; a pure function of its arguments.
+def resolve_tasks(spec: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Task names from a spec: a set name (`visual`, `math`, `all`), task names, or a comma-separated mix of
+    both (`math,colour`), in order, without repeats. None gives `DEFAULT_TASKS`. Unknown names raise
+    ValueError listing the valid ones."""
+    if spec is None:
+        return DEFAULT_TASKS
+    parts = spec.split(",") if isinstance(spec, str) else list(spec)
+    names: list[str] = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        if part in TASK_SETS:
+            names.extend(TASK_SETS[part])
+        elif part in TASKS:
+            names.append(part)
+        else:
+            raise ValueError(
+                f"unknown synthetic task {part!r}; choose task sets ({', '.join(TASK_SETS)}) or tasks "
+                f"({', '.join(TASKS)}), comma-separated"
+            )
+    if not names:
+        raise ValueError(f"no synthetic task named in {spec!r}; e.g. 'visual' or 'math,colour'")
+    return tuple(dict.fromkeys(names))
+
+
+def make_problem(
+    index: int, seed: int = 0, *, choice_fraction: float = 0.3, tasks: Sequence[str] = DEFAULT_TASKS
+) -> Problem:
+    """Problem number `index` of the dataset with this `seed` and task list; a pure function of its arguments.
 
     Tasks take turns (index modulo the number of tasks), so every split is balanced across tasks.
     """
     rng = random.Random(f"srpo-synth/{seed}/{index}")
-    task = list(TASKS)[index % len(TASKS)]
+    task = tasks[index % len(tasks)]
     choice = rng.random() < choice_fraction
     return TASKS[task](rng, choice)
 
 
-def problem_texts(n: int, seed: int = 0, *, choice_fraction: float = 0.3) -> Iterator[tuple[str, str, str]]:
+def problem_texts(
+    n: int, seed: int = 0, *, choice_fraction: float = 0.3, tasks: Sequence[str] = DEFAULT_TASKS
+) -> Iterator[tuple[str, str, str]]:
     """`(question, answer, rationale)` of the first `n` problems, without drawing any image."""
     for i in range(n):
-        p = make_problem(i, seed, choice_fraction=choice_fraction)
+        p = make_problem(i, seed, choice_fraction=choice_fraction, tasks=tasks)
         yield p.question, p.answer, p.rationale
 
 
@@ -471,6 +590,68 @@ def draw_number_line(params: dict[str, Any], size: int) -> Image.Image:
     return img
 
 
+def draw_colour(params: dict[str, Any], size: int) -> Image.Image:
+    img = Image.new("RGB", (size, size), PAPER)
+    d = ImageDraw.Draw(img)
+    x0, y0, x1, y1 = round(size * 0.15), round(size * 0.15), round(size * 0.85), round(size * 0.85)
+    colour = COLOURS[params["colour"]]
+    if params["shape"] == "circle":
+        d.ellipse([x0, y0, x1, y1], fill=colour)
+    elif params["shape"] == "square":
+        d.rectangle([x0, y0, x1, y1], fill=colour)
+    else:
+        d.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=colour)
+    return img
+
+
+def taller_bar_boxes(params: dict[str, Any], size: int) -> list[tuple[int, int, int, int]]:
+    """Pixel boxes `(x0, y0, x1, y1)` of the left and the right bar, standing on a common baseline."""
+    bottom, top = size * 0.9, size * 0.1
+    boxes = []
+    for x0, x1, height in ((0.15, 0.42, params["left"]), (0.58, 0.85, params["right"])):
+        y0 = bottom - (bottom - top) * height / 100
+        boxes.append((round(size * x0), round(y0), round(size * x1), round(bottom)))
+    return boxes
+
+
+def draw_taller_bar(params: dict[str, Any], size: int) -> Image.Image:
+    img = Image.new("RGB", (size, size), PAPER)
+    d = ImageDraw.Draw(img)
+    for x0, y0, x1, y1 in taller_bar_boxes(params, size):
+        d.rectangle([x0, y0, x1, y1 - 1], fill=BAR_COLOUR)
+    d.line([(size * 0.08, size * 0.9), (size * 0.92, size * 0.9)], fill=INK, width=1)
+    return img
+
+
+def dot_radius(size: int, task: str) -> float:
+    """Radius of the dots of `dot_position` and `count_dots`, in pixels: large, so that a dot covers much of its
+    quarter of the picture (a coarse signal a small vision tower picks up quickly)."""
+    return size * (0.2 if task == "dot_position" else 0.23)
+
+
+def draw_dot_position(params: dict[str, Any], size: int) -> Image.Image:
+    img = Image.new("RGB", (size, size), PAPER)
+    d = ImageDraw.Draw(img)
+    x, y, r = params["x"] * size, params["y"] * size, dot_radius(size, "dot_position")
+    d.ellipse([x - r, y - r, x + r, y + r], fill=DOT_COLOUR)
+    return img
+
+
+def count_dot_centres(params: dict[str, Any], size: int) -> list[tuple[float, float]]:
+    """Pixel centres of the dots of a `count_dots` problem (one per occupied grid cell)."""
+    side = size / params["grid"]
+    return [((c % params["grid"] + 0.5) * side, (c // params["grid"] + 0.5) * side) for c in params["cells"]]
+
+
+def draw_count_dots(params: dict[str, Any], size: int) -> Image.Image:
+    img = Image.new("RGB", (size, size), PAPER)
+    d = ImageDraw.Draw(img)
+    r = dot_radius(size, "count_dots")
+    for x, y in count_dot_centres(params, size):
+        d.ellipse([x - r, y - r, x + r, y + r], fill=INK)
+    return img
+
+
 DRAW: dict[str, Callable[[dict[str, Any], int], Image.Image]] = {
     "bar_chart": draw_bar_chart,
     "count_shapes": draw_count_shapes,
@@ -478,6 +659,11 @@ DRAW: dict[str, Callable[[dict[str, Any], int], Image.Image]] = {
     "triangle": draw_triangle,
     "clock": draw_clock,
     "number_line": draw_number_line,
+    "colour": draw_colour,
+    "shape": draw_colour,
+    "taller_bar": draw_taller_bar,
+    "dot_position": draw_dot_position,
+    "count_dots": draw_count_dots,
 }
 
 
@@ -509,10 +695,15 @@ class SynthSummary:
 
 
 def make_sample(
-    index: int, seed: int = 0, *, choice_fraction: float = 0.3, split: str = ""
+    index: int,
+    seed: int = 0,
+    *,
+    choice_fraction: float = 0.3,
+    split: str = "",
+    tasks: Sequence[str] = DEFAULT_TASKS,
 ) -> tuple[Sample, Problem]:
     """Sample number `index` (image referenced as `images/<id>.png`, not drawn) and its `Problem`."""
-    p = make_problem(index, seed, choice_fraction=choice_fraction)
+    p = make_problem(index, seed, choice_fraction=choice_fraction, tasks=tasks)
     sample_id = f"synth-{seed}-{index:05d}"
     meta = {
         "source": "srpo-synth",
@@ -555,12 +746,14 @@ def write_synth(
     test_fraction: float = 0.2,
     image_size: int = DEFAULT_IMAGE_SIZE,
     choice_fraction: float = 0.3,
+    tasks: str | Sequence[str] | None = None,
 ) -> SynthSummary:
     """Write `n` synthetic samples to `out_dir`: `train.jsonl`, `test.jsonl` (rows are `Sample.to_dict()`) and
-    `images/<id>.png`, with image paths relative to `out_dir`.
+    `images/<id>.png`, with image paths relative to `out_dir`. `tasks` is a spec for `resolve_tasks` (default:
+    the `math` set).
 
-    The same `(n, seed, test_fraction, image_size, choice_fraction)` writes the same rows and pixels. Existing
-    files of the same names are replaced; the JSONL files appear complete or not at all.
+    The same `(n, seed, test_fraction, image_size, choice_fraction, tasks)` writes the same rows and pixels.
+    Existing files of the same names are replaced; the JSONL files appear complete or not at all.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -568,6 +761,7 @@ def write_synth(
         raise ValueError(f"image_size must be at least 56 pixels, got {image_size}")
     if not 0.0 <= choice_fraction <= 1.0:
         raise ValueError(f"choice_fraction must be in [0, 1], got {choice_fraction}")
+    task_names = resolve_tasks(tasks)
     out = Path(out_dir)
     images = out / "images"
     images.mkdir(parents=True, exist_ok=True)
@@ -580,7 +774,9 @@ def write_synth(
     try:
         for i in range(n):
             split = "test" if i in test_set else "train"
-            sample, problem = make_sample(i, seed, choice_fraction=choice_fraction, split=split)
+            sample, problem = make_sample(
+                i, seed, choice_fraction=choice_fraction, split=split, tasks=task_names
+            )
             draw_problem(problem, image_size).save(out / sample.images[0])
             files[split].write(json.dumps(sample.to_dict(), ensure_ascii=False) + "\n")
             counts[split] += 1

@@ -66,6 +66,11 @@ def run_command(
     judge_model: str = typer.Option(None, help="LLM that extracts answers the rules cannot find."),
     judge_backend: str = typer.Option("openai", help=f"Backend of the judge: {', '.join(backend_names())}."),
     judge_base_url: list[str] = typer.Option([], help="OpenAI-compatible endpoint(s) of the judge."),
+    blank_images: bool = typer.Option(
+        False,
+        "--blank-images",
+        help="Ablation: replace every image with a uniform grey one of the same size.",
+    ),
     llm: LLMSettings = LLM,
 ) -> None:
     """Generate answers for a benchmark (resumable), score them, and write metrics.json."""
@@ -85,6 +90,7 @@ def run_command(
             judge_model=judge_model,
             judge_backend=judge_backend,
             judge_base_url=list(judge_base_url),
+            blank_images=blank_images,
             llm_settings=llm,
         )
     _print_summary(metrics)

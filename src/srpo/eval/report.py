@@ -4,6 +4,10 @@ A run is a folder written by `srpo eval run` (`run.json`, `scores.jsonl`) or a s
 `srpo eval score`. Metrics are recomputed from the scored lines, so a report always matches its scores.
 Plots are drawn with matplotlib's Agg canvas (no display, no global backend switch), saved as PNG beside
 the Markdown and embedded as base64 in the HTML.
+
+A run made with `srpo eval run --blank-images` is paired with the run of the same model, benchmark and
+prompt on the real images, and the report shows the two accuracies side by side: how much of a model's
+accuracy comes from reading the picture.
 """
 
 from __future__ import annotations
@@ -131,6 +135,42 @@ def _transition_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
     return head, body
 
 
+def _same_setup(a: Run, b: Run) -> bool:
+    return all(a.info.get(k) == b.info.get(k) for k in ("benchmark", "model", "prompt", "data"))
+
+
+def blank_image_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
+    """One row per blank-image run that has a run of the same model, benchmark, data and prompt on the real
+    images: final and first-attempt accuracy with and without the image, and the drop."""
+    head = [
+        "model",
+        "with image",
+        "blank image",
+        "final acc % (image → blank)",
+        "Δ final (pts)",
+        "first acc % (image → blank)",
+        "Δ first (pts)",
+    ]
+    body = []
+    for blank in (r for r in runs if r.info.get("blank_images")):
+        real = next((r for r in runs if not r.info.get("blank_images") and _same_setup(r, blank)), None)
+        if real is None:
+            continue
+        a, b = real.metrics, blank.metrics
+        body.append(
+            [
+                str(real.info.get("model", "?")),
+                real.label,
+                blank.label,
+                f"{_pct(a['accuracy'])} → {_pct(b['accuracy'])}",
+                f"{100 * (b['accuracy'] - a['accuracy']):+.1f}",
+                f"{_pct(a['first_accuracy'])} → {_pct(b['first_accuracy'])}",
+                f"{100 * (b['first_accuracy'] - a['first_accuracy']):+.1f}",
+            ]
+        )
+    return head, body
+
+
 def _group_tables(runs: list[Run]) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, header, rows) per benchmark and grouping key; cells are "final / first (n)"."""
     tables = []
@@ -250,6 +290,45 @@ def plot_transitions(runs: list[Run]) -> bytes:
     return _png(fig)
 
 
+def moving_average(values: list[float], window: int) -> list[float]:
+    """Trailing mean over up to `window` values (the first points average what there is so far)."""
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def plot_curves(
+    series: dict[str, list[tuple[float, float]]], ylabel: str, xlabel: str = "step", smooth: int = 1
+) -> bytes:
+    """Line plot of named `(x, y)` series (learning curves: loss or reward components per step). With
+    `smooth > 1` each series is drawn faintly as logged and boldly as a trailing mean over `smooth` points
+    (GRPO's per-step means over a few prompts are noisy). Series with one point are drawn as markers."""
+    from matplotlib import colormaps
+
+    palette = colormaps["tab10"]
+    fig = _figure(7.0, 3.6)
+    ax = fig.add_subplot()
+    for i, (name, points) in enumerate(series.items()):
+        if not points:
+            continue
+        xs, ys = zip(*points, strict=True)
+        colour = palette(i % 10)
+        if smooth > 1 and len(xs) > 1:
+            ax.plot(xs, ys, color=colour, alpha=0.25, linewidth=0.8)
+            ax.plot(xs, moving_average(list(ys), smooth), label=f"{name} (mean of {smooth})", color=colour)
+        else:
+            ax.plot(xs, ys, label=name, color=colour, marker="o" if len(xs) == 1 else None, linewidth=1.4)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _png(fig)
+
+
 # ----------------------------------------------------------------------------------------------- report
 
 
@@ -269,11 +348,15 @@ def write_report(
     labels: list[str] | None = None,
     title: str = "srpo evaluation report",
     extra: list[tuple[str, list[tuple[str, list[str], list[list[str]]]]]] | None = None,
+    sections: list[tuple[str, str, list[tuple[str, list[str], list[list[str]]]]]] | None = None,
+    plots: list[tuple[str, str, bytes]] | None = None,
 ) -> dict[str, Any]:
     """Write `out_dir/report.md` (PNG plots in `out_dir/report_plots/`), a self-contained
     `out_dir/report.html`, and `out_dir/metrics.json` = {label: metrics} (`report_metrics.json` when
     `out_dir` is itself a run folder). `extra` appends sections of the caller's own: (heading, [(table title,
-    header, rows)]), e.g. the quickstart's training curves. Returns {"markdown", "html", "metrics_path": paths; "metrics": dict}."""
+    header, rows)]), e.g. the quickstart's per-step training tables; `sections` are (heading, note, tables)
+    shown after the transitions; `plots` are (file name, title, PNG bytes) added to the plots, e.g. learning
+    curves. Returns {"markdown", "html", "metrics_path": paths; "metrics": dict}."""
     if not runs:
         raise ValueError("give at least one run folder or scores file")
     if labels is not None and len(labels) != len(runs):
@@ -284,16 +367,17 @@ def write_report(
     plots_dir = out / "report_plots"
     plots_dir.mkdir(parents=True, exist_ok=True)
 
-    plots: list[tuple[str, str, bytes]] = []
+    figures: list[tuple[str, str, bytes]] = []
     for bench in dict.fromkeys(r.benchmark for r in loaded):
         members = [r for r in loaded if r.benchmark == bench]
         key = members[0].groups[0] if members[0].groups else None
         if key:
             name = f"accuracy_by_{_slug(bench)}_{_slug(key)}.png"
             t = f"{bench}: accuracy by {key}"
-            plots.append((name, t, plot_accuracy_by_category(members, key, t)))
-    plots.append(("transitions.png", "Transitions", plot_transitions(loaded)))
-    for name, _, data in plots:
+            figures.append((name, t, plot_accuracy_by_category(members, key, t)))
+    figures.append(("transitions.png", "Transitions", plot_transitions(loaded)))
+    figures += plots or []
+    for name, _, data in figures:
         (plots_dir / name).write_bytes(data)
 
     head, body = _summary_rows(loaded)
@@ -310,7 +394,18 @@ def write_report(
 
     md = [f"# {title}", "", note, "", "## Summary", "", _markdown_table(head, body), ""]
     md += ["## Transitions (first attempt → final answer)", "", _markdown_table(t_head, t_body), ""]
-    md += ["## Plots", ""] + [f"![{t}](report_plots/{n})\n" for n, t, _ in plots]
+    b_head, b_body = blank_image_rows(loaded)
+    blank_note = (
+        "The same model on the same problems with every image replaced by a uniform grey one of the same "
+        "size (`srpo eval run --blank-images`): the drop is what the model gets from reading the picture."
+    )
+    if b_body:
+        md += ["## With and without the image", "", blank_note, "", _markdown_table(b_head, b_body), ""]
+    for heading, text, section_tables in sections or []:
+        md += [f"## {heading}", "", text, ""]
+        for t, h, b in section_tables:
+            md += [f"### {t}", "", _markdown_table(h, b), ""]
+    md += ["## Plots", ""] + [f"![{t}](report_plots/{n})\n" for n, t, _ in figures]
     md += ["## Per category", ""]
     for t, h, b in tables:
         md += [f"### {t}", "", _markdown_table(h, b), ""]
@@ -325,9 +420,20 @@ def write_report(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>",
         f"<p class='note'>{html.escape(note.replace('`', ''))}</p><h2>Summary</h2>{_html_table(head, body)}",
-        f"<h2>Transitions (first attempt → final answer)</h2>{_html_table(t_head, t_body)}<h2>Plots</h2>",
+        f"<h2>Transitions (first attempt → final answer)</h2>{_html_table(t_head, t_body)}",
     ]
-    for _, t, data in plots:
+    if b_body:
+        parts.append(
+            f"<h2>With and without the image</h2><p class='note'>{html.escape(blank_note.replace('`', ''))}</p>"
+            f"{_html_table(b_head, b_body)}"
+        )
+    for heading, text, section_tables in sections or []:
+        parts.append(
+            f"<h2>{html.escape(heading)}</h2><p class='note'>{html.escape(text.replace('`', ''))}</p>"
+        )
+        parts += [f"<h3>{html.escape(t)}</h3>{_html_table(h, b)}" for t, h, b in section_tables]
+    parts.append("<h2>Plots</h2>")
+    for _, t, data in figures:
         parts.append(
             f"<figure><img alt='{html.escape(t)}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
             f"</figure>"

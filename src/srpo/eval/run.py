@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from srpo.data.images import with_blank_images
 from srpo.data.sample import Sample
 from srpo.errors import RunFailed, UserError
 from srpo.eval.metrics import compute_metrics
@@ -91,6 +92,8 @@ class EvalRunConfig:
     """OpenAI-compatible endpoint(s) of the judge (default: the official API)."""
     progress: bool = True
     """Show a live progress line."""
+    blank_images: bool = False
+    """Image ablation: replace every image with a uniform grey one of the same size (`data.images.blank_image`)."""
 
 
 def _check(cfg: EvalRunConfig) -> Task:
@@ -103,7 +106,7 @@ def _check(cfg: EvalRunConfig) -> Task:
     return get_task(cfg.benchmark)
 
 
-_IDENTITY = ("benchmark", "model", "backend", "prompt", "max_tokens", "temperature")
+_IDENTITY = ("benchmark", "model", "backend", "prompt", "max_tokens", "temperature", "blank_images")
 
 
 def _start_run_json(cfg: EvalRunConfig, out: Path) -> dict[str, Any]:
@@ -114,6 +117,7 @@ def _start_run_json(cfg: EvalRunConfig, out: Path) -> dict[str, Any]:
     info["data"] = str(Path(cfg.data).resolve())
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
+        old.setdefault("blank_images", False)  # run.json written before the image ablation existed
         changed = [k for k in _IDENTITY if old.get(k) != info.get(k)]
         if changed:
             diffs = ", ".join(f"{k}: {old.get(k)!r} → {info.get(k)!r}" for k in changed)
@@ -210,6 +214,8 @@ def run_eval(
         raise EvalError(str(e)) from e
     out = Path(cfg.output)
     samples = load_benchmark_samples(bench, cfg.data, cfg.limit)
+    if cfg.blank_images:
+        samples = {k: with_blank_images(s) for k, s in samples.items()}
     info = _start_run_json(cfg, out)
 
     gens_path = out / "generations.jsonl"

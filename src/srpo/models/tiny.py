@@ -45,8 +45,10 @@ QWEN_SPECIAL_TOKENS: tuple[tuple[str, bool], ...] = (
     ("<|file_sep|>", False),
 )
 REFLECTION_TAGS = ("<think>", "</think>", "<answer>", "</answer>", "<reflection>", "</reflection>")
-"""Added as single, non-special tokens: they survive `skip_special_tokens=True` decoding, which the reward
-and TRL's GRPO rely on."""
+"""Plain text, as in the real Qwen2.5-VL vocabulary: not added tokens, so byte-level BPE splits each tag into
+a few pieces (the real vocabulary: three, e.g. `</`, `think`, `>`), and the pieces depend on the text around
+a tag the same way. Being ordinary text, the tags survive `skip_special_tokens=True` decoding, which the
+reward and TRL's GRPO rely on. The tokenizer corpus is full of them, so their pieces stay few."""
 
 VISION_TOKENS = ("<|vision_start|>", "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
 """Tokens a model must never generate: a sampled `<|image_pad|>` breaks the next forward pass."""
@@ -80,7 +82,7 @@ DEFAULT_MAX_PIXELS = 168 * 168
 def tokenizer_corpus(seed: int = 0, n_problems: int = 600) -> Iterator[str]:
     """The built-in text the tiny tokenizer is trained on: synthetic problems with their rationales, SRPO
     prompts, five-block responses, reflections, LaTeX and option letters. Deterministic for a seed."""
-    from srpo.data.synth import problem_texts
+    from srpo.data.synth import TASKS, problem_texts
 
     rng = random.Random(seed)
     yield REFLECTION_SYSTEM_PROMPT
@@ -94,7 +96,7 @@ def tokenizer_corpus(seed: int = 0, n_problems: int = 600) -> Iterator[str]:
         "Checking again: the first answer was wrong because I added instead of subtracting.",
         "The first answer is right, and the second attempt confirms it.",
     )
-    for question, answer, rationale in problem_texts(n_problems, seed=seed):
+    for question, answer, rationale in problem_texts(n_problems, seed=seed, tasks=tuple(TASKS)):
         yield question
         yield rationale
         wrong = str(rng.randint(0, 99))
@@ -123,8 +125,8 @@ def tokenizer_corpus(seed: int = 0, n_problems: int = 600) -> Iterator[str]:
 
 def train_tokenizer(vocab_size: int = 1024, *, seed: int = 0):
     """A Qwen2 byte-level BPE tokenizer (same pre-tokenizer as Qwen's) trained on `tokenizer_corpus`, with
-    Qwen's special tokens and the reflection tags added, EOS `<|im_end|>`, padding `<|endoftext|>`, and the
-    Qwen2.5-VL chat template."""
+    Qwen's special tokens added, EOS `<|im_end|>`, padding `<|endoftext|>`, and the Qwen2.5-VL chat template.
+    The reflection tags stay plain text, split by BPE as the real vocabulary splits them."""
     from tokenizers import AddedToken
     from transformers import Qwen2Tokenizer
 
@@ -139,7 +141,6 @@ def train_tokenizer(vocab_size: int = 1024, *, seed: int = 0):
     )
     tokenizer.add_tokens(
         [AddedToken(t, special=False, normalized=False) for t, special in QWEN_SPECIAL_TOKENS if not special]
-        + [AddedToken(t, special=False, normalized=False) for t in REFLECTION_TAGS]
     )
     tokenizer.eos_token = "<|im_end|>"
     tokenizer.pad_token = "<|endoftext|>"
@@ -158,10 +159,12 @@ def build_tiny_model(
     num_attention_heads: int = 4,
     num_key_value_heads: int = 2,
     intermediate_size: int = 256,
-    vision_hidden_size: int = 64,
+    vision_hidden_size: int = 128,
     vision_depth: int = 2,
     vision_num_heads: int = 2,
-    vision_intermediate_size: int = 128,
+    vision_intermediate_size: int = 256,
+    rope_theta: float = 10.0,
+    mrope_section: list[int] | None = None,
     min_pixels: int = DEFAULT_MIN_PIXELS,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Path:
@@ -200,7 +203,12 @@ def build_tiny_model(
 
     # Multimodal RoPE splits each head's rotary half-dim into (temporal, height, width) sections.
     half = head_dim // 2
-    mrope_section = [half - 2 * (3 * half // 8), 3 * half // 8, 3 * half // 8]
+    if mrope_section is None:
+        mrope_section = [half - 2 * (3 * half // 8), 3 * half // 8, 3 * half // 8]
+    elif sum(mrope_section) != half or len(mrope_section) != 3:
+        raise ValueError(
+            f"mrope_section {mrope_section} must be 3 numbers summing to half the head dim, {half}"
+        )
     config = Qwen2_5_VLConfig(
         text_config={
             "vocab_size": len(tokenizer),
@@ -213,7 +221,7 @@ def build_tiny_model(
             "max_window_layers": num_hidden_layers,
             "rope_parameters": {
                 "rope_type": "default",
-                "rope_theta": 1_000_000.0,
+                "rope_theta": rope_theta,
                 "mrope_section": mrope_section,
             },
             "bos_token_id": ids["<|endoftext|>"],

@@ -10,8 +10,8 @@ The reward adapter logs each reward component (`srpo/format`, `srpo/accuracy`, â
 rates (`srpo/right_to_right`, â€¦) through TRL's `log_metric`, so they appear with TRL's own metrics on the
 console and in TensorBoard / W&B (`report_to`).
 
-Online difficulty filtering (the paper keeps groups whose final-answer accuracy lies in [0.1, 0.9]) has no
-hook in TRL 1.16: the trainer neither drops nor resamples groups. Filter offline with `srpo curate filter`.
+The paper's online difficulty filter is `difficulty_band: [low, high]`: groups whose final-answer accuracy lies
+outside it add nothing to the update, and `srpo/filtered_groups` logs their share (`srpo.train.difficulty`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class GRPORecipeConfig(GRPOConfig, RecipeArgs):
     """`srpo grpo` options: TRL's `GRPOConfig` (every field, same names) plus `RecipeArgs` and the fields below.
     TRL's `reward_weights` weighs reward *functions*; the SRPO reward's own values are `reward_params`."""
 
-    _srpo_fields = ("reward_preset", "reward_params", "system_prompt", "max_prompt_length")
+    _srpo_fields = ("reward_preset", "reward_params", "system_prompt", "max_prompt_length", "difficulty_band")
 
     reward_preset: str = field(
         default="paper",
@@ -60,9 +60,21 @@ class GRPORecipeConfig(GRPOConfig, RecipeArgs):
         },
     )
 
+    difficulty_band: list[float] | None = field(
+        default=None,
+        metadata={
+            "help": "Online difficulty filter [low, high]: groups whose final-answer accuracy lies outside it "
+            "(edges inclusive) add nothing to the update; paper [0.1, 0.9]; null = off."
+        },
+    )
+
     def __post_init__(self) -> None:
         check_recipe_fields(self)
         from srpo.reward.config import PRESETS
+        from srpo.train.difficulty import check_band
+
+        band = check_band(self.difficulty_band)
+        self.difficulty_band = list(band) if band is not None else None
 
         if self.reward_preset not in PRESETS:
             raise ValueError(
@@ -128,10 +140,10 @@ def drop_long_prompts(dataset: Any, processor: Any, max_prompt_length: int | Non
 
 
 def build_grpo_trainer(config: GRPORecipeConfig, *, callbacks: list[Any] | None = None) -> Any:
-    """A `GRPOTrainer` ready to `train()`: prompts loaded, SRPO reward attached, vision parts frozen."""
-    from trl import GRPOTrainer
-
+    """A `GRPOTrainer` ready to `train()`: prompts loaded, SRPO reward attached, vision parts frozen, and the
+    online difficulty filter set to `difficulty_band` (`DifficultyFilteredGRPOTrainer`; off when None)."""
     from srpo.train.data import load_rl_dataset
+    from srpo.train.difficulty import DifficultyFilteredGRPOTrainer, final_correct_from
     from srpo.train.model import freeze_for_recipe, load_recipe_processor, lora_config
 
     if config.use_vllm and not vllm_usable():
@@ -151,15 +163,18 @@ def build_grpo_trainer(config: GRPORecipeConfig, *, callbacks: list[Any] | None 
         eval_dataset = load_rl_dataset(
             config.eval_dataset_path, system_prompt=system_prompt, image_root=config.image_root
         )
-    trainer = GRPOTrainer(
+    reward = reward_function(config, processor)
+    trainer = DifficultyFilteredGRPOTrainer(
         model=config.model_name_or_path,
-        reward_funcs=[reward_function(config, processor)],
+        reward_funcs=[reward],
         args=config,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=processor,
         peft_config=lora_config(config),
         callbacks=callbacks,
+        difficulty_band=config.difficulty_band,
+        final_correct=final_correct_from(reward),
     )
     counts = freeze_for_recipe(trainer, config)
     log.info("grpo: %d prompts, %s", len(train_dataset), counts)
