@@ -152,11 +152,13 @@ def test_tiny_and_real_tokenizers_hand_the_reward_the_same_text(qwen_tokenizer, 
     assert score(decoded["tiny"], "4") == score(decoded["real"], "4")
 
 
-def test_only_the_token_counts_differ_between_the_two(qwen_tokenizer, tiny_tokenizer):
-    """The one thing the difference changes: how many tokens a tag costs (1 in the tiny tokenizer)."""
-    for tag in REFLECTION_TAGS:
-        assert len(tiny_tokenizer(tag, add_special_tokens=False)["input_ids"]) == 1
-        assert len(qwen_tokenizer(tag, add_special_tokens=False)["input_ids"]) > 1
+def test_both_tokenizers_spell_the_tags_as_ordinary_text(qwen_tokenizer, tiny_tokenizer):
+    """No tag is an added token in either vocabulary: each costs several ordinary BPE pieces, as in Qwen."""
+    for tok in (tiny_tokenizer, qwen_tokenizer):
+        added = set(tok.get_added_vocab().values())
+        for tag in REFLECTION_TAGS:
+            ids = tok(tag, add_special_tokens=False)["input_ids"]
+            assert len(ids) > 1 and not added & set(ids), (tok.name_or_path, tag, ids)
 
 
 @pytest.fixture(scope="module")
