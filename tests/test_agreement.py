@@ -235,3 +235,24 @@ def test_the_reward_judges_exported_rows_as_curation_did(name, tmp_path):
             if wrong:
                 disagreements.append((s.id, answer, curated, wrong))
     assert not disagreements
+
+
+@pytest.mark.parametrize("name", sorted(PIPELINE))
+def test_a_native_rl_row_gets_the_prompt_its_task_writes(name, tmp_path):
+    """`srpo grpo` on native sample rows builds the same user turn as `srpo curate export` and `srpo eval run`:
+    the prompt of the task the row's `data_source` names."""
+    from srpo.train.data import load_rl_dataset
+
+    task = get_task(name)
+    samples = list(task.load(PIPELINE[name]))[:3]
+    rows = tmp_path / "native.jsonl"
+    with rows.open("w") as f:
+        for s in samples:
+            d = s.to_dict()
+            d["meta"] = {**d.get("meta", {}), "data_source": name}
+            f.write(json.dumps(d) + "\n")
+    data = load_rl_dataset(rows, system_prompt="SYS")
+    for i, s in enumerate(samples):
+        system, user = data[i]["prompt"]
+        assert system == {"role": "system", "content": "SYS"}
+        assert user == {"role": "user", "content": task.prompt(s)}

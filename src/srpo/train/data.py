@@ -150,13 +150,14 @@ def load_sft_dataset(
 
 
 def sample_prompt(row: dict[str, Any], system_prompt: str | None) -> list[dict[str, str]]:
-    """The conversational prompt for a native srpo sample row: the question and lettered choices rendered
-    exactly as curation and evaluation render them (`srpo.curate.prompts.question_text`)."""
-    from srpo.curate.prompts import question_text
+    """The conversational prompt for a native srpo sample row: the prompt of the task its `meta.data_source`
+    names (the default task's otherwise), as `srpo curate export` and `srpo eval run` render it."""
     from srpo.data.sample import Sample
+    from srpo.tasks import task_for
 
+    sample = Sample.from_dict({"id": "", **row})
     prompt = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    return [*prompt, {"role": "user", "content": question_text(Sample.from_dict({"id": "", **row}))}]
+    return [*prompt, {"role": "user", "content": task_for(sample.meta.get("data_source")).prompt(sample)}]
 
 
 def load_rl_dataset(
