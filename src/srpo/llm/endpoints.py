@@ -12,7 +12,14 @@ dead server loses nothing. A request's own fault (a 4xx) says nothing about the 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from srpo.llm.request import LLMError
+
+ENDPOINT_FAULTS = ("server", "unreachable", "timeout")
+"""`LLMError.kind`s that count against the endpoint; any other error is the request's own fault."""
 
 
 @dataclass
@@ -76,6 +83,23 @@ class EndpointPool:
             best = min(self.endpoints, key=lambda e: e.rested_until)
         best.in_flight += 1
         return best
+
+    @contextmanager
+    def serving(self) -> Iterator[Endpoint]:
+        """An endpoint for one request, released with the outcome when the block ends: "ok" when it returns,
+        "failed" on an `LLMError` of the endpoint's kind or a cancellation (the client's timeout: the
+        endpoint was too slow), "neutral" on the request's own fault."""
+        ep = self.acquire()
+        outcome = "failed"
+        try:
+            yield ep
+            outcome = "ok"
+        except LLMError as e:
+            if e.kind not in ENDPOINT_FAULTS:
+                outcome = "neutral"
+            raise
+        finally:
+            self.release(ep, outcome)
 
     def release(self, ep: Endpoint, outcome: str) -> None:
         """`outcome`: "ok", "failed" (the endpoint's fault: unreachable, timeout, 5xx) or "neutral" (the

@@ -89,12 +89,10 @@ class OpenAISDKBackend(Backend):
 
     async def complete(self, request: ChatRequest, timeout: float) -> ChatResult:
         content = request.body(self.model)
-        ep = self.pool.acquire()
-        clients = self._clients[ep.url]
-        self._turn += 1
-        client = clients[self._turn % len(clients)]
-        outcome = "failed"
-        try:
+        with self.pool.serving() as ep:
+            clients = self._clients[ep.url]
+            self._turn += 1
+            client = clients[self._turn % len(clients)]
             try:
                 # The client's documented raw-request path: same auth, URLs and error classes as
                 # `chat.completions.create`, without its per-request recursive transform of the messages.
@@ -114,15 +112,7 @@ class OpenAISDKBackend(Backend):
                 raise LLMError(
                     f"malformed response body: {type(e).__name__}: {e}", retryable=True, kind="server"
                 ) from None
-            result = parse_completion(response)
-            outcome = "ok"
-            return result
-        except LLMError as e:
-            if e.kind not in ("server", "unreachable", "timeout"):
-                outcome = "neutral"
-            raise
-        finally:
-            self.pool.release(ep, outcome)
+            return parse_completion(response)
 
     def endpoint_summary(self) -> str:
         return self.pool.summary()

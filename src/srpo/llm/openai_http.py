@@ -23,7 +23,7 @@ from srpo.llm.endpoints import EndpointPool
 from srpo.llm.failures import connection_error, parse_completion, status_error
 from srpo.llm.http1 import HTTP1Endpoint
 from srpo.llm.keys import read_api_key
-from srpo.llm.request import ChatRequest, ChatResult, LLMError
+from srpo.llm.request import ChatRequest, ChatResult
 from srpo.llm.settings import LLMSettings
 
 OPENAI_API = "https://api.openai.com/v1"
@@ -96,27 +96,14 @@ class OpenAIBackend(Backend):
 
     async def complete(self, request: ChatRequest, timeout: float) -> ChatResult:
         body = request.body(self.model)
-        ep = self.pool.acquire()
-        outcome = "failed"
-        try:
+        with self.pool.serving() as ep:
             try:
                 status, headers, raw = await self._post(ep.url, body)
             except (aiohttp.ClientError, OSError) as e:  # TimeoutError is an OSError
                 raise connection_error(e, ep.url, timeout) from None
             if status != 200:
-                error = status_error(status, raw, headers, ep.url, self.key_env)
-                outcome = "failed" if error.kind == "server" else "neutral"
-                raise error
-            result = parse_completion(raw)
-            outcome = "ok"
-            return result
-        except LLMError as e:
-            if e.kind not in ("server", "unreachable", "timeout"):
-                outcome = "neutral"
-            raise
-        finally:
-            # A cancelled request (the client's timeout) leaves outcome "failed": the endpoint was too slow.
-            self.pool.release(ep, outcome)
+                raise status_error(status, raw, headers, ep.url, self.key_env)
+            return parse_completion(raw)
 
     def endpoint_summary(self) -> str:
         return self.pool.summary()
