@@ -33,7 +33,7 @@ def quickstart_command(
     tasks: str = typer.Option(
         "easy", help="Synthetic tasks: easy | visual | math | all, or task names, comma-separated."
     ),
-    sft_epochs: float = typer.Option(2.0, help="SFT epochs over the curated data."),
+    sft_epochs: float = typer.Option(4.0, help="SFT epochs over the curated data."),
     grpo_steps: int = typer.Option(100, help="GRPO steps."),
     reward_preset: str = typer.Option("paper", help="Reward preset of the GRPO stage: paper | authors."),
     compare_presets: str = typer.Option(

@@ -67,7 +67,7 @@ class QuickstartConfig:
     multimodal math tasks), `all`, or task names, comma-separated."""
     image_size: int | None = None
     """Side of the synthetic images in pixels (default: 112 for visual tasks only, else 168)."""
-    instruct_problems: int = 600
+    instruct_problems: int = 450
     """Other synthetic problems the random model is instruction-tuned on to become the base policy (0: none)."""
     instruct_epochs: float = 2.0
     """Epochs of the instruction tuning."""
@@ -75,15 +75,17 @@ class QuickstartConfig:
     """Policy attempts per question in `curate answer` (K)."""
     answer_max_tokens: int = 64
     """Token cap for the base policy's attempts."""
+    answer_temperature: float = 1.0
+    """Sampling temperature of the base policy's attempts."""
     correct_ratio: float = 0.3
     """Share of correct-first samples in the SFT mix (paper: ~30%)."""
-    sft_epochs: float = 2.0
+    sft_epochs: float = 4.0
     """SFT epochs over the curated data."""
     sft_learning_rate: float = 3e-3
     """SFT learning rate (a tiny model trained from scratch needs a large one)."""
     grpo_steps: int = 100
     """GRPO optimisation steps."""
-    grpo_learning_rate: float = 1e-4
+    grpo_learning_rate: float = 3e-4
     """GRPO learning rate."""
     reward_preset: str = "paper"
     """Reward preset of the `grpo` stage (`srpo.reward.config.PRESETS`)."""
@@ -251,7 +253,8 @@ def _answer(cfg: QuickstartConfig, out: Path) -> dict[str, Any]:
         out / "data" / "train.jsonl",
         out / "curate" / "answers.jsonl",
         samples=cfg.attempts,
-        temperature=1.0,
+        temperature=cfg.answer_temperature,
+        task="synthetic",  # the task eval judges the held-out problems with
         llm=_local_llm(out / "models" / "base", cfg.answer_max_tokens),
     )
     return {**_step_summary(report), **_pass_rates(out / "curate" / "answers.jsonl")}
