@@ -147,6 +147,12 @@ def _command(data: Path, out: Path, url: str) -> list[str]:
     ]
 
 
+def _hear_ctrl_c() -> None:
+    """In the child: Ctrl-C as a terminal delivers it, whatever the test runner's shell did (a background job of a
+    non-interactive shell starts with SIGINT ignored, and Python then never turns it into KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_says_how_to_resume(tmp_path):
     data = write_samples(tmp_path, 40)
     out = tmp_path / "run"
@@ -154,7 +160,11 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
     env = {**os.environ, "OPENAI_API_KEY": SECRET}
     with FakeChatServer(responder=answer_of, latency=0.2) as server:
         proc = subprocess.Popen(
-            _command(data, out, server.base_url), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            _command(data, out, server.base_url),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_hear_ctrl_c,
         )
         deadline = time.monotonic() + 60
         while (

@@ -30,6 +30,7 @@ TINY = dict(
     grpo_steps=2,
     answer_max_tokens=16,
     eval_max_tokens=32,
+    sft_overrides=["logging_steps=1"],  # 1–2 steps a stage: log each, so the loss curves have points
     grpo_overrides=[
         "num_generations=4",
         "per_device_train_batch_size=8",

@@ -11,7 +11,7 @@ import torch
 from transformers import TrainerCallback
 
 from srpo.train.difficulty import FILTERED_METRIC, check_band, groups_in_band
-from train_data import write_rl_rows
+from train_data import write_rl_rows, write_sft_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,11 +115,12 @@ def grpo_config(model: Path, data: Path, out: Path, *overrides: str):
             f"output_dir={out}",
             "max_steps=1",
             "logging_steps=1",
-            "max_completion_length=24",
+            "max_completion_length=160",  # room for all five blocks (the tags are several tokens each)
             "learning_rate=1e-2",
             "beta=0",  # the claim under test: with no KL term, a filtered group adds exactly nothing
             "num_generations=4",
             "per_device_train_batch_size=8",
+            "temperature=1.0",  # varied completions, so the unfiltered step has advantages to follow
             *overrides,
         ],
     )
@@ -144,27 +145,51 @@ def rl_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def initial_weights(tiny_model_dir) -> dict[str, torch.Tensor]:
+def writing_model_dir(tiny_model_dir, tmp_path_factory) -> Path:
+    """The tiny model after a short five-block SFT: its sampled completions differ in format and answer, so a
+    group's rewards vary and an unfiltered GRPO step has advantages to follow (the random model's are all 0)."""
+    from srpo.train.config import load_config
+    from srpo.train.sft import SFTRecipeConfig, run_sft
+
+    folder = tmp_path_factory.mktemp("writer")
+    config = load_config(
+        SFTRecipeConfig,
+        ROOT / "configs/sft/tiny_cpu.yaml",
+        [
+            f"model_name_or_path={tiny_model_dir}",
+            f"dataset_path={write_sft_rows(folder / 'data')}",
+            f"output_dir={folder / 'model'}",
+            "max_steps=120",
+            "per_device_train_batch_size=8",
+            "logging_steps=120",
+            "disable_tqdm=true",
+        ],
+    )
+    return run_sft(config)
+
+
+@pytest.fixture(scope="module")
+def initial_weights(writing_model_dir) -> dict[str, torch.Tensor]:
     from srpo.models.loading import load_model
 
-    return {n: p.detach().clone() for n, p in load_model(tiny_model_dir).named_parameters()}
+    return {n: p.detach().clone() for n, p in load_model(writing_model_dir).named_parameters()}
 
 
 @pytest.mark.slow
 def test_a_band_that_excludes_every_group_leaves_the_weights_unchanged(
-    tiny_model_dir, rl_data, initial_weights, tmp_path
+    writing_model_dir, rl_data, initial_weights, tmp_path
 ):
     # Groups of 4 have accuracies 0, 0.25, 0.5, 0.75 or 1: none lies in [0.3, 0.4].
-    weights, logs = one_step(tiny_model_dir, rl_data, tmp_path / "o", "difficulty_band=[0.3,0.4]")
+    weights, logs = one_step(writing_model_dir, rl_data, tmp_path / "o", "difficulty_band=[0.3,0.4]")
     for name, w in weights.items():
         assert torch.equal(w, initial_weights[name]), name
     assert [log[FILTERED_METRIC] for log in logs if FILTERED_METRIC in log] == [1.0]
 
 
 @pytest.mark.slow
-def test_no_band_and_the_band_0_1_give_the_same_update(tiny_model_dir, rl_data, initial_weights, tmp_path):
-    unfiltered, logs = one_step(tiny_model_dir, rl_data, tmp_path / "a")
-    full_band, band_logs = one_step(tiny_model_dir, rl_data, tmp_path / "b", "difficulty_band=[0,1]")
+def test_no_band_and_the_band_0_1_give_the_same_update(writing_model_dir, rl_data, initial_weights, tmp_path):
+    unfiltered, logs = one_step(writing_model_dir, rl_data, tmp_path / "a")
+    full_band, band_logs = one_step(writing_model_dir, rl_data, tmp_path / "b", "difficulty_band=[0,1]")
     assert not any(FILTERED_METRIC in log for log in logs)
     assert [log[FILTERED_METRIC] for log in band_logs if FILTERED_METRIC in log] == [0.0]
     moved = [n for n, w in unfiltered.items() if not torch.equal(w, initial_weights[n])]
