@@ -41,6 +41,16 @@ TINY = dict(
 
 
 @pytest.mark.slow
+def test_a_relative_out_folder_as_make_demo_passes_it(tmp_path, monkeypatch):
+    """`make demo` runs `srpo quickstart --out runs/quickstart`: every stage must find its files from a path
+    relative to the working folder (the instruct rows once stored their images relative to it twice)."""
+    monkeypatch.chdir(tmp_path)
+    metrics = run_quickstart("runs/qs", **TINY)
+    assert set(metrics) == set(MAIN_LABELS)
+    assert all(m["n"] == 6 and not m.get("failed") for m in metrics.values()), metrics
+
+
+@pytest.mark.slow
 def test_quickstart_runs_every_stage_reports_and_resumes(tmp_path, capsys):
     out = tmp_path / "qs"
     metrics = run_quickstart(out, **TINY)

@@ -200,6 +200,7 @@ def write_instruct_rows(cfg: QuickstartConfig, folder: Path) -> Path:
         image_size=synth_image_size(cfg),
     )
     path = folder / "instruct.jsonl"
+    root = folder.resolve()  # absolute: the rows must not depend on the folder the run was started from
     with path.open("w", encoding="utf-8") as f:
         for s in read_samples(summary.train_path):
             target = (
@@ -215,8 +216,8 @@ def write_instruct_rows(cfg: QuickstartConfig, folder: Path) -> Path:
                     },
                     {"role": "assistant", "content": [{"type": "text", "text": target}]},
                 ],
-                "images": [str(folder / ref) for ref in s.images],
-                "image_root": str(folder),
+                "images": [str(root / ref) for ref in s.images],
+                "image_root": str(root),
             }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path
