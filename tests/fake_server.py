@@ -22,6 +22,7 @@ import contextlib
 import hashlib
 import json
 import random
+import signal
 import socket
 import threading
 import time
@@ -262,3 +263,10 @@ def _completion(body: dict[str, Any], text: str) -> dict[str, Any]:
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
+
+
+def hear_ctrl_c() -> None:
+    """`preexec_fn` for the Ctrl-C tests' child commands: SIGINT acts as a terminal's Ctrl-C does, whatever the
+    test runner's shell did (a background job of a non-interactive shell starts with SIGINT ignored, and Python
+    then never turns it into KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

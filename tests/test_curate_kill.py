@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from curate_data import SECRET, answer_of, write_samples
-from fake_server import FakeChatServer, FaultPlan
+from fake_server import FakeChatServer, FaultPlan, hear_ctrl_c
 
 N = 80
 POISON = {f"s{i:03d}" for i in (5, 50, 77)}  # the server answers these with a 400: they must end as errors
@@ -120,12 +120,6 @@ def test_sigkill_during_answer_and_reflect_loses_and_duplicates_nothing(tmp_path
             assert SECRET.encode() not in f.read_bytes(), f
 
 
-def _hear_ctrl_c() -> None:
-    """In the child: Ctrl-C as a terminal delivers it, whatever the test runner's shell did (a background job of a
-    non-interactive shell starts with SIGINT ignored, and Python then never turns it into KeyboardInterrupt)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
     inp = write_samples(tmp_path, 40)
     out = tmp_path / "answers.jsonl"
@@ -137,7 +131,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            preexec_fn=_hear_ctrl_c,
+            preexec_fn=hear_ctrl_c,
         )
         deadline = time.monotonic() + 60
         while (

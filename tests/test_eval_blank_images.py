@@ -94,6 +94,20 @@ def colour_data(tmp_path):
     ).train_path
 
 
+def eyes_run(server, data, out, **options):
+    """`srpo eval run` of the colour-seeing stand-in model on `data` into `out`."""
+    return run_eval(
+        "synthetic",
+        data,
+        out,
+        backend="openai",
+        model="eyes",
+        base_url=[server.base_url],
+        progress=False,
+        **options,
+    )
+
+
 def test_blank_images_take_away_what_the_model_saw_and_the_report_shows_it(
     tmp_path, colour_data, monkeypatch
 ):
@@ -103,27 +117,10 @@ def test_blank_images_take_away_what_the_model_saw_and_the_report_shows_it(
     runs = {}
     with FakeChatServer(responder=sees_colours) as server:
         for label, blank in (("seen", False), ("blank", True)):
-            runs[label] = run_eval(
-                "synthetic",
-                colour_data,
-                tmp_path / label,
-                backend="openai",
-                model="eyes",
-                base_url=[server.base_url],
-                progress=False,
-                blank_images=blank,
-            )
+            runs[label] = eyes_run(server, colour_data, tmp_path / label, blank_images=blank)
         # Resuming a run with the other image setting is refused: it would mix two experiments.
         with pytest.raises(EvalError, match="blank_images: True → False"):
-            run_eval(
-                "synthetic",
-                colour_data,
-                tmp_path / "blank",
-                backend="openai",
-                model="eyes",
-                base_url=[server.base_url],
-                progress=False,
-            )
+            eyes_run(server, colour_data, tmp_path / "blank")
     assert runs["seen"]["accuracy"] == 1.0 and runs["blank"]["accuracy"] == 0.0
     assert runs["blank"]["n"] == runs["seen"]["n"] == 8
     assert json.loads((tmp_path / "blank" / "run.json").read_text())["blank_images"] is True
@@ -141,15 +138,7 @@ def test_report_without_a_blank_run_has_no_ablation_section(tmp_path, colour_dat
 
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     with FakeChatServer(responder=sees_colours) as server:
-        run_eval(
-            "synthetic",
-            colour_data,
-            tmp_path / "seen",
-            backend="openai",
-            model="eyes",
-            base_url=[server.base_url],
-            progress=False,
-        )
+        eyes_run(server, colour_data, tmp_path / "seen")
     md = write_report([tmp_path / "seen"], tmp_path / "report")["markdown"].read_text()
     assert "With and without the image" not in md
 

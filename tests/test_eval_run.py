@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from curate_data import SECRET, answer_of, write_samples
-from fake_server import FakeChatServer, FaultPlan
+from fake_server import FakeChatServer, FaultPlan, hear_ctrl_c
 from srpo.cli import app
 
 runner = CliRunner()
@@ -147,12 +147,6 @@ def _command(data: Path, out: Path, url: str) -> list[str]:
     ]
 
 
-def _hear_ctrl_c() -> None:
-    """In the child: Ctrl-C as a terminal delivers it, whatever the test runner's shell did (a background job of a
-    non-interactive shell starts with SIGINT ignored, and Python then never turns it into KeyboardInterrupt)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def test_ctrl_c_says_how_to_resume(tmp_path):
     data = write_samples(tmp_path, 40)
     out = tmp_path / "run"
@@ -164,7 +158,7 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            preexec_fn=_hear_ctrl_c,
+            preexec_fn=hear_ctrl_c,
         )
         deadline = time.monotonic() + 60
         while (
